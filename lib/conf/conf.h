@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * conf: the INI config file of a gateway and its model.
+ *
+ *   [gateway]  wan, wan-address, wan-gateway, inside, inside-name,
+ *              inside-address, neighbour, state-file, crypto, ...
+ *   [peer NAME] endpoint, subnets, cipher, spi-out, key-out | key-out-file,
+ *              spi-in, key-in | key-in-file, esn, replay-window, encap
+ *
+ * The parser has no DPDK dependency (it is fuzzed on its own). Every error
+ * is reported as "FILE:LINE: what is wrong"; on error nothing is returned
+ * and nothing outside the parser was touched. Key bytes are never part of
+ * an error message, and are wiped by conf_free().
+ */
+#ifndef PMDVPN_CONF_H
+#define PMDVPN_CONF_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aead.h"
+
+#define CONF_MAX_PEERS 256
+#define CONF_MAX_SUBNETS 32        /* per peer */
+#define CONF_MAX_NEIGH 32
+#define CONF_MAX_INSIDE_ADDR 4
+#define CONF_NAME_MAX 32           /* peer name, incl. NUL */
+#define CONF_IFNAME_MAX 16         /* IFNAMSIZ */
+#define CONF_DEVARGS_MAX 256
+#define CONF_KEYMAT_MAX (AEAD_MAX_KEY_LEN + 4) /* key then 4-byte salt */
+#define CONF_ERR_MAX 512           /* a good size for error buffers */
+
+/* An IPv4 or IPv6 prefix; addresses are in network byte order. */
+struct conf_prefix {
+	int family;          /* AF_INET or AF_INET6 */
+	uint8_t addr[16];    /* IPv4 uses the first 4 bytes; host bits are zero */
+	uint8_t len;         /* prefix length */
+};
+
+struct conf_neigh {
+	uint32_t ip;         /* network order */
+	uint8_t mac[6];
+};
+
+enum conf_inside_kind {
+	CONF_INSIDE_TAP,         /* net_tap exception path to the host kernel */
+	CONF_INSIDE_VIRTIO_USER, /* virtio-user on /dev/vhost-net */
+	CONF_INSIDE_PORT,        /* a LAN port given by devargs */
+};
+
+struct conf_gateway {
+	char wan[CONF_DEVARGS_MAX];          /* devargs of the WAN port */
+	uint32_t wan_ip;                     /* network order */
+	uint8_t wan_prefixlen;
+	uint32_t wan_gateway;                /* network order; 0 = none */
+	uint16_t wan_mtu;                    /* default 1500 */
+	uint16_t udp_port;                   /* local ESP-in-UDP port, default 4500 */
+	enum conf_inside_kind inside;
+	char inside_devargs[CONF_DEVARGS_MAX]; /* for CONF_INSIDE_PORT */
+	char inside_name[CONF_IFNAME_MAX];   /* host interface name, default "vpn0" */
+	struct conf_prefix inside_addr[CONF_MAX_INSIDE_ADDR]; /* assigned to the host interface */
+	unsigned n_inside_addr;
+	struct conf_neigh neigh[CONF_MAX_NEIGH]; /* static WAN neighbours */
+	unsigned n_neigh;
+	char state_file[PATH_MAX];           /* outbound sequence high-water marks */
+	enum aead_impl crypto;               /* default AEAD_IMPL_IMB */
+};
+
+struct conf_peer {
+	char name[CONF_NAME_MAX];
+	unsigned line;                       /* line of the [peer ...] header */
+	uint32_t endpoint_ip;                /* network order */
+	uint16_t endpoint_port;              /* host order, default 4500 */
+	struct conf_prefix subnets[CONF_MAX_SUBNETS];
+	unsigned n_subnets;
+	enum aead_alg cipher;
+	uint32_t spi_out, spi_in;            /* host order, never 0..255 (RFC 4303 reserved) */
+	uint8_t key_out[CONF_KEYMAT_MAX];    /* cipher key then salt */
+	uint8_t key_in[CONF_KEYMAT_MAX];
+	size_t keymat_len;                   /* aead_key_len(cipher) + 4 */
+	bool esn;                            /* default true */
+	uint32_t replay_window;              /* default 1024; 0 = off (test only) */
+	bool udp_encap;                      /* "encap = udp" (default) or "none" (IP proto 50) */
+};
+
+struct conf {
+	char path[PATH_MAX];
+	struct conf_gateway gw;
+	struct conf_peer peers[CONF_MAX_PEERS];
+	unsigned n_peers;
+};
+
+/*
+ * Reads and validates a config file. Key files named by key-*-file are
+ * resolved relative to the config's directory and must not be readable by
+ * group or others. Returns 0 and a new struct conf in *out, or -1 with
+ * "path:line: message" in err.
+ */
+int conf_load(const char *path, struct conf **out, char *err, size_t errlen);
+
+/* The same from memory; `name` is used in error messages and to resolve
+ * relative key file paths (its directory). */
+int conf_parse(const char *text, size_t len, const char *name,
+	       struct conf **out, char *err, size_t errlen);
+
+/* Wipes key material and frees. NULL is fine. */
+void conf_free(struct conf *c);
+
+/* Finds a peer by name; NULL if absent. */
+const struct conf_peer *conf_peer_find(const struct conf *c, const char *name);
+
+/* Formats a prefix as text ("198.19.1.0/24"); returns buf. */
+const char *conf_prefix_str(const struct conf_prefix *p, char *buf, size_t len);
+
+#endif

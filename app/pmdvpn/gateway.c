@@ -1,1 +1,257 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <rte_byteorder.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+
+#include "esp.h"
+#include "gateway.h"
+
+#define POOL_WANT 16383u
+
+static bool on_link(uint32_t ip_be, uint32_t net_be, uint8_t plen)
+{
+	uint32_t mask = plen == 0 ? 0 : ~0u << (32 - plen);
+
+	return (rte_be_to_cpu_32(ip_be) & mask) == (rte_be_to_cpu_32(net_be) & mask);
+}
+
+static int build_peer(struct gateway *g, unsigned i, char *err, size_t errlen)
+{
+	const struct conf *c = g->conf;
+	const struct conf_peer *p = &c->peers[i];
+	struct sa_out *o;
+	struct sa_in *in;
+	int rc;
+
+	o = sa_out_create(c->gw.crypto, p->cipher, p->spi_out, p->key_out, p->keymat_len, p->esn);
+	in = sa_in_create(c->gw.crypto, p->cipher, p->spi_in, p->key_in, p->keymat_len, p->esn,
+			  p->replay_window);
+	g->sa_out[i] = o;
+	g->sa_inb[i] = in;
+	if (o == NULL || in == NULL) {
+		snprintf(err, errlen, "peer %s: cannot create its SAs", p->name);
+		return -ENOMEM;
+	}
+	o->peer = (uint16_t)i;
+	in->peer = (uint16_t)i;
+	o->udp_encap = p->udp_encap;
+	o->src_ip = c->gw.wan_ip;
+	o->dst_ip = p->endpoint_ip;
+	o->sport = rte_cpu_to_be_16(c->gw.udp_port);
+	o->dport = rte_cpu_to_be_16(p->endpoint_port);
+	o->mtu = esp_inner_mtu(c->gw.wan_mtu, p->udp_encap);
+	if (on_link(p->endpoint_ip, c->gw.wan_ip, c->gw.wan_prefixlen)) {
+		o->next_hop = p->endpoint_ip;
+	} else if (c->gw.wan_gateway != 0) {
+		o->next_hop = c->gw.wan_gateway;
+	} else {
+		snprintf(err, errlen, "%s:%u: peer %s: endpoint is not on the WAN subnet and no "
+			 "wan-gateway is set", c->path, p->line, p->name);
+		return -EINVAL;
+	}
+	rc = sa_out_restore(g->seqstate, o);
+	if (rc != 0) {
+		snprintf(err, errlen, "peer %s: cannot reserve sequence numbers in the state file: %s",
+			 p->name, strerror(-rc));
+		return rc;
+	}
+	rc = sa_table_add(g->sa_in, in);
+	if (rc != 0) {
+		snprintf(err, errlen, "peer %s: spi-in 0x%08x: %s", p->name, p->spi_in, strerror(-rc));
+		return rc;
+	}
+	for (unsigned s = 0; s < p->n_subnets; s++) {
+		const struct conf_prefix *sn = &p->subnets[s];
+
+		rc = route_add(g->routes, sn->family, sn->addr, sn->len, (uint16_t)i);
+		if (rc != 0) {
+			char pfx[64];
+			snprintf(err, errlen, "peer %s: route %s: %s", p->name,
+				 conf_prefix_str(sn, pfx, sizeof(pfx)), strerror(-rc));
+			return rc;
+		}
+	}
+	if (o->mtu < g->tunnel_mtu || g->tunnel_mtu == 0)
+		g->tunnel_mtu = o->mtu;
+	return 0;
+}
+
+static void init_worker(struct gateway *g)
+{
+	const struct conf *c = g->conf;
+	struct worker *w = &g->worker;
+
+	memset(w, 0, sizeof(*w));
+	w->wan_port = g->wan_port;
+	w->inside_port = g->hostif.port_id;
+	rte_eth_macaddr_get(g->wan_port, &w->wan_mac);
+	w->router_mac = g->hostif.router_mac;
+	w->host_mac = g->hostif.host_mac;
+	w->wan_ip = c->gw.wan_ip;
+	w->udp_port = rte_cpu_to_be_16(c->gw.udp_port);
+	w->icmp_src4 = c->gw.wan_ip;
+	/* ICMPv6 errors come from a link-local address derived from our MAC
+	 * unless an IPv6 inside address is configured. */
+	w->icmp_src6[0] = 0xfe;
+	w->icmp_src6[1] = 0x80;
+	memcpy(&w->icmp_src6[10], w->router_mac.addr_bytes, 6);
+	for (unsigned i = c->gw.n_inside_addr; i-- > 0;) {
+		const struct conf_prefix *a = &c->gw.inside_addr[i];
+		if (a->family == AF_INET)
+			memcpy(&w->icmp_src4, a->addr, 4);
+		else
+			memcpy(w->icmp_src6, a->addr, 16);
+	}
+	w->sa_in = g->sa_in;
+	w->routes = g->routes;
+	w->neigh = g->neigh;
+	for (unsigned i = 0; i < c->n_peers; i++)
+		w->peers[i].sa_out = g->sa_out[i];
+	w->n_peers = c->n_peers;
+	w->mp = g->mp;
+	w->burst = WORKER_BURST_DEFAULT;
+	w->idle_backoff = true;
+	w->lcore_id = g->worker_lcore;
+	w->stats = stats_lcore_get(g->worker_lcore);
+}
+
+int gateway_start(struct gateway *g, const struct conf *c, struct sa_seqstate *seq,
+		  char *err, size_t errlen)
+{
+	int rc;
+
+	memset(g, 0, sizeof(*g));
+	g->conf = c;
+	g->seqstate = seq;
+	if (c->n_peers > STATS_MAX_PEERS) {
+		snprintf(err, errlen, "at most %u peers", STATS_MAX_PEERS);
+		return -EINVAL;
+	}
+	g->worker_lcore = rte_get_next_lcore(-1, 1, 0);
+	if (g->worker_lcore >= RTE_MAX_LCORE) {
+		snprintf(err, errlen, "no worker lcore: give the EAL at least two lcores "
+			 "(e.g. -l 0-1 or --lcores '0@0,1@1')");
+		return -EINVAL;
+	}
+	g->sa_in = sa_table_create("pmdvpn_sa_in", CONF_MAX_PEERS * 2, SOCKET_ID_ANY);
+	g->routes = route_create("pmdvpn_rt", 1024, 1024, SOCKET_ID_ANY);
+	g->neigh = neigh_create("pmdvpn_neigh", 256, SOCKET_ID_ANY);
+	if (g->sa_in == NULL || g->routes == NULL || g->neigh == NULL) {
+		snprintf(err, errlen, "cannot create the SA, route or neighbour tables: %s",
+			 rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < c->gw.n_neigh; i++) {
+		struct rte_ether_addr mac;
+
+		memcpy(mac.addr_bytes, c->gw.neigh[i].mac, 6);
+		rc = neigh_add_static(g->neigh, c->gw.neigh[i].ip, &mac);
+		if (rc != 0) {
+			snprintf(err, errlen, "static neighbour %u: %s", i, strerror(-rc));
+			return rc;
+		}
+	}
+	for (unsigned i = 0; i < c->n_peers; i++) {
+		rc = build_peer(g, i, err, errlen);
+		if (rc != 0)
+			return rc;
+	}
+	if (g->tunnel_mtu == 0)
+		g->tunnel_mtu = esp_inner_mtu(c->gw.wan_mtu, 1);
+	g->mp = port_mempool_create("pmdvpn_mbufs", POOL_WANT, SOCKET_ID_ANY, err, errlen);
+	if (g->mp == NULL)
+		return -ENOMEM;
+	rc = port_probe(c->gw.wan, &g->wan_port, err, errlen);
+	if (rc != 0)
+		return rc;
+	g->wan_open = true;
+	rc = port_start(g->wan_port, 1, g->mp, 0, err, errlen);
+	if (rc != 0)
+		return rc;
+	if (c->gw.inside != CONF_INSIDE_TAP) {
+		snprintf(err, errlen, "inside = %s is not supported yet (use inside = tap)",
+			 c->gw.inside == CONF_INSIDE_VIRTIO_USER ? "virtio-user" : "a LAN port");
+		return -ENOTSUP;
+	}
+	rc = hostif_create(&g->hostif, &c->gw, g->mp, err, errlen);
+	if (rc != 0)
+		return rc;
+	g->hostif_open = true;
+	rc = hostif_configure(&g->hostif, c, g->tunnel_mtu, err, errlen);
+	if (rc != 0)
+		return rc;
+	init_worker(g);
+	g->worker.aead = aead_engine_create(c->gw.crypto);
+	if (g->worker.aead == NULL) {
+		snprintf(err, errlen, "cannot start the %s crypto engine", aead_impl_name(c->gw.crypto));
+		return -ENOTSUP;
+	}
+	rc = rte_eal_remote_launch(worker_main, &g->worker, g->worker_lcore);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot launch the worker on lcore %u", g->worker_lcore);
+		return rc;
+	}
+	g->worker_running = true;
+	return 0;
+}
+
+void gateway_maintain(struct gateway *g)
+{
+	for (unsigned i = 0; i < g->conf->n_peers; i++) {
+		struct sa_out *o = g->sa_out[i];
+		int rc;
+
+		if (o == NULL)
+			continue;
+		rc = sa_out_maintain(g->seqstate, o);
+		if (rc != 0 && !o->exhausted_logged) {
+			o->exhausted_logged = true;
+			if (rc > 0)
+				fprintf(stderr, "pmdvpn: peer %s: outbound SA 0x%08x used its last "
+					"sequence number and stopped sending; it needs new keys\n",
+					g->conf->peers[i].name, o->spi);
+			else
+				fprintf(stderr, "pmdvpn: peer %s: cannot write the state file (%s); "
+					"the SA stops at its reserved limit\n",
+					g->conf->peers[i].name, strerror(-rc));
+		}
+	}
+}
+
+void gateway_stop(struct gateway *g)
+{
+	if (g->worker_running) {
+		g->worker.stop = true;
+		rte_eal_wait_lcore(g->worker_lcore);
+		g->worker_running = false;
+	}
+	aead_engine_free(g->worker.aead);
+	g->worker.aead = NULL;
+	if (g->hostif_open)
+		hostif_destroy(&g->hostif);
+	if (g->wan_open)
+		port_close(g->wan_port);
+	g->hostif_open = g->wan_open = false;
+	for (unsigned i = 0; g->conf != NULL && i < g->conf->n_peers; i++) {
+		sa_out_free(g->sa_out[i]);
+		sa_in_free(g->sa_inb[i]);
+		g->sa_out[i] = NULL;
+		g->sa_inb[i] = NULL;
+	}
+	sa_table_free(g->sa_in);
+	route_free(g->routes);
+	neigh_free(g->neigh);
+	if (g->mp != NULL)
+		rte_mempool_free(g->mp);
+	g->sa_in = NULL;
+	g->routes = NULL;
+	g->neigh = NULL;
+	g->mp = NULL;
+}

@@ -1,1 +1,173 @@
-int main(void) { return 0; }
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * pmdvpn: EAL arguments before "--", pmdvpn's after it.
+ *
+ *   pmdvpn -l 0-1 -- -f /etc/pmdvpn/pmdvpn.conf [-i]
+ *
+ * The config is read and checked before the EAL starts, so a bad config
+ * exits non-zero without creating a device or touching the host.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_log.h>
+
+#include "console.h"
+#include "gateway.h"
+
+static volatile sig_atomic_t sig_stop, sig_report;
+static volatile bool stop_flag;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		sig_report = 1;
+	else
+		sig_stop = 1;
+}
+
+static void usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+		"usage: %s [EAL options] -- -f CONFIG [-i] [--check]\n"
+		"  -f, --config FILE   the gateway's config file (required)\n"
+		"  -i, --interactive   open the console on stdin (show peers, show stats, quit)\n"
+		"      --check         read and check the config, then exit\n"
+		"  -h, --help          this text\n"
+		"Signals: SIGUSR1 prints the counters, SIGINT/SIGTERM stop cleanly.\n", prog);
+}
+
+struct main_ctx {
+	struct gateway *gw;
+	const struct conf *conf;
+};
+
+/* Runs on the main lcore between console inputs or sleeps. */
+static void control_tick(void *arg)
+{
+	struct main_ctx *m = arg;
+
+	if (sig_report) {
+		sig_report = 0;
+		report_stats(stdout, m->conf);
+	}
+	if (sig_stop)
+		stop_flag = true;
+	gateway_maintain(m->gw);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'f' },
+		{ "interactive", no_argument, NULL, 'i' },
+		{ "check", no_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct gateway gw;
+	char err[CONF_ERR_MAX];
+	const char *conf_path = NULL;
+	bool interactive = false, check_only = false;
+	struct conf *conf = NULL;
+	struct sa_seqstate *seq = NULL;
+	struct sigaction sa;
+	int eal_argc, opt, rc, status = EXIT_FAILURE;
+
+	/* Split at "--": EAL options before, ours after. */
+	for (eal_argc = 1; eal_argc < argc && strcmp(argv[eal_argc], "--") != 0; eal_argc++)
+		;
+	if (eal_argc < argc) {
+		int app_argc = argc - eal_argc;
+		char **app_argv = argv + eal_argc;
+
+		app_argv[0] = argv[0];
+		while ((opt = getopt_long(app_argc, app_argv, "f:ich", longopts, NULL)) != -1) {
+			switch (opt) {
+			case 'f': conf_path = optarg; break;
+			case 'i': interactive = true; break;
+			case 'c': check_only = true; break;
+			case 'h': usage(stdout, argv[0]); return 0;
+			default: usage(stderr, argv[0]); return EXIT_FAILURE;
+			}
+		}
+		if (optind < app_argc) {
+			fprintf(stderr, "pmdvpn: unexpected argument '%s'\n", app_argv[optind]);
+			return EXIT_FAILURE;
+		}
+		app_argv[0] = (char *)"--";
+	}
+	if (conf_path == NULL) {
+		fprintf(stderr, "pmdvpn: no config file: pass -- -f FILE after the EAL options\n");
+		usage(stderr, argv[0]);
+		return EXIT_FAILURE;
+	}
+	if (conf_load(conf_path, &conf, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return EXIT_FAILURE;
+	}
+	if (check_only) {
+		printf("%s: ok (%u peers)\n", conf_path, conf->n_peers);
+		conf_free(conf);
+		return 0;
+	}
+	/* A static key must never reuse a sequence number after a restart:
+	 * without a writable state file there is no way to promise that. */
+	seq = sa_seqstate_open(conf->gw.state_file, err, sizeof(err));
+	if (seq == NULL) {
+		fprintf(stderr, "pmdvpn: state file %s: %s\n", conf->gw.state_file, err);
+		conf_free(conf);
+		return EXIT_FAILURE;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	rc = rte_eal_init(eal_argc, argv);
+	if (rc < 0) {
+		fprintf(stderr, "pmdvpn: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+		goto out_state;
+	}
+	if (gateway_start(&gw, conf, seq, err, sizeof(err)) != 0) {
+		fprintf(stderr, "pmdvpn: %s\n", err);
+		gateway_stop(&gw);
+		goto out_eal;
+	}
+	printf("pmdvpn: worker lcore %u, tunnel mtu %u, %u peers, crypto %s\n", gw.worker_lcore,
+	       gw.tunnel_mtu, conf->n_peers, aead_engine_describe(gw.worker.aead));
+	printf("pmdvpn: ready\n");
+	fflush(stdout);
+
+	struct main_ctx mc = { .gw = &gw, .conf = conf };
+	if (interactive) {
+		console_run(conf, &stop_flag, control_tick, &mc);
+	} else {
+		while (!stop_flag) {
+			struct timespec ts = { 0, 10 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+			control_tick(&mc);
+		}
+	}
+	gateway_stop(&gw);
+	report_stats(stdout, conf);
+	status = EXIT_SUCCESS;
+out_eal:
+	rte_eal_cleanup();
+out_state:
+	sa_seqstate_close(seq);
+	conf_free(conf);
+	return status;
+}

@@ -1,1 +1,69 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <inttypes.h>
+
+#include <rte_lcore.h>
+
+#include "console.h"
+#include "stats.h"
+#include "worker.h"
+
+static const char *const port_names[] = { [WORKER_PORT_WAN] = "wan",
+					   [WORKER_PORT_INSIDE] = "inside" };
+
+void report_stats(FILE *f, const struct conf *c)
+{
+	static struct stats_lcore sum; /* large: not on the stack */
+
+	stats_sum(&sum);
+	for (unsigned p = 0; p < RTE_DIM(port_names); p++)
+		fprintf(f, "port %s rx-pkts %" PRIu64 " rx-bytes %" PRIu64 " tx-pkts %" PRIu64
+			" tx-bytes %" PRIu64 "\n", port_names[p], sum.port[p].rx_pkts,
+			sum.port[p].rx_bytes, sum.port[p].tx_pkts, sum.port[p].tx_bytes);
+	for (unsigned i = 0; i < c->n_peers && i < STATS_MAX_PEERS; i++) {
+		const struct stats_peer *sp = &sum.peer[i];
+
+		fprintf(f, "peer %s tx-pkts %" PRIu64 " tx-bytes %" PRIu64 " rx-pkts %" PRIu64
+			" rx-bytes %" PRIu64 "\n", c->peers[i].name, sp->tx_pkts, sp->tx_bytes,
+			sp->rx_pkts, sp->rx_bytes);
+		for (unsigned d = 1; d < STATS_DROP_MAX; d++)
+			if (sp->drop[d])
+				fprintf(f, "peer %s drop %s %" PRIu64 "\n", c->peers[i].name,
+					stats_drop_name(d), sp->drop[d]);
+	}
+	for (unsigned d = 1; d < STATS_DROP_MAX; d++)
+		fprintf(f, "drop %s %" PRIu64 "\n", stats_drop_name(d), sum.drop[d]);
+	for (unsigned e = 0; e < STATS_EV_MAX; e++)
+		fprintf(f, "event %s %" PRIu64 "\n", stats_event_name(e), sum.event[e]);
+	for (unsigned l = 0; l < STATS_MAX_LCORES; l++) {
+		const struct stats_lcore *s = stats_lcore_get(l);
+
+		if (s->polls == 0)
+			continue;
+		fprintf(f, "lcore %u busy-cycles %" PRIu64 " idle-cycles %" PRIu64 " polls %" PRIu64
+			"\n", l, s->busy_cycles, s->idle_cycles, s->polls);
+	}
+	fflush(f);
+}
+
+void report_peers(FILE *f, const struct conf *c)
+{
+	static struct stats_lcore sum;
+
+	stats_sum(&sum);
+	for (unsigned i = 0; i < c->n_peers; i++) {
+		const struct conf_peer *p = &c->peers[i];
+		const uint8_t *ep = (const uint8_t *)&p->endpoint_ip;
+		char pfx[64];
+
+		fprintf(f, "peer %s endpoint %u.%u.%u.%u:%u cipher %s spi-out 0x%08x spi-in 0x%08x"
+			" esn %s tx-pkts %" PRIu64 " rx-pkts %" PRIu64 " subnets", p->name,
+			ep[0], ep[1], ep[2], ep[3], p->endpoint_port, aead_alg_name(p->cipher),
+			p->spi_out, p->spi_in, p->esn ? "yes" : "no",
+			i < STATS_MAX_PEERS ? sum.peer[i].tx_pkts : 0,
+			i < STATS_MAX_PEERS ? sum.peer[i].rx_pkts : 0);
+		for (unsigned s = 0; s < p->n_subnets; s++)
+			fprintf(f, "%s%s", s ? "," : " ", conf_prefix_str(&p->subnets[s], pfx, sizeof(pfx)));
+		fputc('\n', f);
+	}
+	fflush(f);
+}

@@ -1,1 +1,185 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * WAN input: classify a burst, answer ARP and ICMP echo in place, and run
+ * ESP inbound on the rest with one AEAD batch: prepare (SPI lookup, replay
+ * pre-check) -> decrypt -> finish (ICV, replay update, trailer, decap) ->
+ * inner source policy -> to the host.
+ */
+#include <rte_arp.h>
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_udp.h>
+
+#include "esp.h"
+#include "esp_wire.h"
+#include "worker.h"
+
+enum wan_class { WAN_ESP_UDP, WAN_ESP_RAW, WAN_ARP, WAN_ECHO, WAN_IKE, WAN_KEEPALIVE, WAN_OTHER,
+		 WAN_BAD };
+
+static enum wan_class classify(const struct worker *w, struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eth;
+	const struct rte_ipv4_hdr *ip;
+	const struct rte_udp_hdr *udp;
+	uint32_t len = rte_pktmbuf_data_len(m), ihl;
+
+	if (unlikely(len < sizeof(*eth)))
+		return WAN_BAD;
+	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP))
+		return WAN_ARP;
+	if (unlikely(eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4)))
+		return WAN_OTHER;
+	if (unlikely(len < sizeof(*eth) + sizeof(*ip)))
+		return WAN_BAD;
+	ip = (const struct rte_ipv4_hdr *)(eth + 1);
+	ihl = (ip->version_ihl & 0x0f) * 4u;
+	if (unlikely((ip->version_ihl >> 4) != 4 || ihl < sizeof(*ip) || len < sizeof(*eth) + ihl))
+		return WAN_BAD;
+	if (ip->dst_addr != w->wan_ip)
+		return WAN_OTHER;
+	if (ip->next_proto_id == ESP_IPPROTO)
+		return WAN_ESP_RAW;
+	if (ip->next_proto_id == IPPROTO_ICMP)
+		return WAN_ECHO;
+	if (ip->next_proto_id != IPPROTO_UDP)
+		return WAN_OTHER;
+	if (unlikely(len < sizeof(*eth) + ihl + sizeof(*udp)))
+		return WAN_BAD;
+	udp = (const struct rte_udp_hdr *)((const uint8_t *)ip + ihl);
+	if (udp->dst_port != w->udp_port)
+		return WAN_OTHER;
+	/* RFC 3948: a one-byte 0xff payload is a NAT keepalive; four zero
+	 * bytes where the SPI would be mark an IKE message. */
+	uint32_t payload = len - (uint32_t)sizeof(*eth) - ihl - (uint32_t)sizeof(*udp);
+	const uint8_t *p = (const uint8_t *)(udp + 1);
+	if (payload == 1 && p[0] == 0xff)
+		return WAN_KEEPALIVE;
+	if (payload >= ESP_NON_ESP_MARKER_LEN && p[0] == 0 && p[1] == 0 && p[2] == 0 && p[3] == 0)
+		return WAN_IKE;
+	return WAN_ESP_UDP;
+}
+
+static void arp_input(struct worker *w, struct rte_mbuf *m, struct rte_mbuf **tx, uint16_t *ntx)
+{
+	struct neigh_arp a;
+
+	if (neigh_arp_parse(m, &a) != 0) {
+		worker_drop(w, m, STATS_DROP_MALFORMED, -1);
+		return;
+	}
+	neigh_learn(w->neigh, a.sip, &a.sha);
+	if (a.op == RTE_ARP_OP_REQUEST && a.tip == w->wan_ip) {
+		neigh_arp_make_reply(m, &w->wan_mac);
+		w->stats->event[STATS_EV_ARP_REPLIED]++;
+		tx[(*ntx)++] = m;
+		return;
+	}
+	rte_pktmbuf_free(m); /* replies and others' requests: learned what we could */
+}
+
+static void esp_deliver(struct worker *w, struct rte_mbuf *m, const struct sa_in *sa,
+			struct rte_mbuf **tx, uint16_t *ntx)
+{
+	struct rte_ether_hdr *eth;
+	bool ok;
+	uint16_t type;
+
+	if (RTE_ETH_IS_IPV4_HDR(m->packet_type)) {
+		const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+		ok = route_src_ok_v4(w->routes, ip->src_addr, sa->peer);
+		type = RTE_ETHER_TYPE_IPV4;
+	} else {
+		const struct rte_ipv6_hdr *ip6 = rte_pktmbuf_mtod(m, const struct rte_ipv6_hdr *);
+		ok = route_src_ok_v6(w->routes, ip6->src_addr, sa->peer);
+		type = RTE_ETHER_TYPE_IPV6;
+	}
+	if (unlikely(!ok)) {
+		worker_drop(w, m, STATS_DROP_POLICY, sa->peer);
+		return;
+	}
+	w->stats->peer[sa->peer].rx_pkts++;
+	w->stats->peer[sa->peer].rx_bytes += m->pkt_len;
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
+	if (unlikely(eth == NULL)) {
+		worker_drop(w, m, STATS_DROP_NO_MBUF, sa->peer);
+		return;
+	}
+	eth->dst_addr = w->host_mac;
+	eth->src_addr = w->router_mac;
+	eth->ether_type = rte_cpu_to_be_16(type);
+	tx[(*ntx)++] = m;
+}
+
+void worker_wan_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct rte_mbuf *esp[WORKER_BURST_MAX], *to_host[WORKER_BURST_MAX], *to_wan[WORKER_BURST_MAX];
+	struct aead_op ops[WORKER_BURST_MAX];
+	struct sa_in *sas[WORKER_BURST_MAX];
+	uint64_t seqs[WORKER_BURST_MAX];
+	uint16_t n_esp = 0, n_host = 0, n_wan = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		int rc;
+
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		enum wan_class cls = classify(w, m);
+
+		switch (cls) {
+		case WAN_ESP_UDP:
+		case WAN_ESP_RAW: {
+			int udp = cls == WAN_ESP_UDP;
+			rte_pktmbuf_adj(m, sizeof(struct rte_ether_hdr));
+			rc = esp_inb_prepare(w->sa_in, m, udp, &ops[n_esp], &sas[n_esp], &seqs[n_esp]);
+			if (unlikely(rc != STATS_OK)) {
+				worker_drop(w, m, rc, -1);
+				break;
+			}
+			esp[n_esp++] = m;
+			break;
+		}
+		case WAN_ARP:
+			arp_input(w, m, to_wan, &n_wan);
+			break;
+		case WAN_ECHO:
+			if (icmp_echo_reply(m) == 0) {
+				w->stats->event[STATS_EV_ICMP_ECHO]++;
+				to_wan[n_wan++] = m;
+			} else {
+				worker_drop(w, m, STATS_DROP_UNHANDLED, -1);
+			}
+			break;
+		case WAN_IKE:
+			w->stats->event[STATS_EV_IKE]++;
+			worker_drop(w, m, STATS_DROP_UNHANDLED, -1);
+			break;
+		case WAN_KEEPALIVE:
+		case WAN_OTHER:
+			worker_drop(w, m, STATS_DROP_UNHANDLED, -1);
+			break;
+		case WAN_BAD:
+			worker_drop(w, m, STATS_DROP_MALFORMED, -1);
+			break;
+		}
+	}
+	if (n_esp) {
+		aead_decrypt_burst(w->aead, ops, n_esp);
+		for (uint16_t i = 0; i < n_esp; i++) {
+			int rc = esp_inb_finish(sas[i], esp[i], &ops[i], seqs[i]);
+
+			if (unlikely(rc != STATS_OK)) {
+				worker_drop(w, esp[i], rc, sas[i]->peer);
+				continue;
+			}
+			esp_deliver(w, esp[i], sas[i], to_host, &n_host);
+		}
+	}
+	worker_tx(w, WORKER_PORT_INSIDE, to_host, n_host);
+	worker_tx(w, WORKER_PORT_WAN, to_wan, n_wan);
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The running gateway: what the config becomes once the EAL is up. */
+#ifndef PMDVPN_GATEWAY_H
+#define PMDVPN_GATEWAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "neigh.h"
+#include "port.h"
+#include "route.h"
+#include "sa.h"
+#include "worker.h"
+
+struct gateway {
+	const struct conf *conf;
+	struct sa_seqstate *seqstate;
+	struct rte_mempool *mp;
+	uint16_t wan_port;
+	bool wan_open, hostif_open, worker_running;
+	struct hostif hostif;
+	struct sa_table *sa_in;
+	struct route_table *routes;
+	struct neigh_table *neigh;
+	struct sa_out *sa_out[CONF_MAX_PEERS];
+	struct sa_in *sa_inb[CONF_MAX_PEERS];
+	uint16_t tunnel_mtu;
+	unsigned worker_lcore;
+	struct worker worker;
+};
+
+/* Builds tables and SAs, opens the ports, configures the host interface
+ * and launches the worker. On error, err says why and gateway_stop()
+ * undoes whatever was done. */
+int gateway_start(struct gateway *g, const struct conf *c, struct sa_seqstate *seq,
+		  char *err, size_t errlen);
+/* Control-plane housekeeping (sequence number reservations); call often. */
+void gateway_maintain(struct gateway *g);
+/* Stops the worker, removes the host interface (and its routes), closes
+ * the ports and wipes every key. */
+void gateway_stop(struct gateway *g);
+
+#endif

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * worker: the poll loop of one lcore. It pulls bursts from the WAN and
+ * inside ports, classifies, runs ESP inbound/outbound with one AEAD batch
+ * per burst, answers ARP/ND/ICMP echo in place, and transmits. It holds no
+ * protocol logic of its own: that lives in esp, neigh, route and icmp.
+ *
+ * Everything the worker touches per packet is either read-only after
+ * start (routes, SA table, peer list) or owned by this lcore (SA sequence
+ * numbers, replay windows, the neighbour table, its stats block).
+ */
+#ifndef PMDVPN_WORKER_H
+#define PMDVPN_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mempool.h>
+
+#include "aead.h"
+#include "neigh.h"
+#include "route.h"
+#include "sa.h"
+#include "stats.h"
+
+#define WORKER_BURST_MAX 64
+#define WORKER_BURST_DEFAULT 32
+
+/* Port slots in the stats block. */
+enum worker_port { WORKER_PORT_WAN = 0, WORKER_PORT_INSIDE = 1 };
+
+struct worker_peer {
+	struct sa_out *sa_out;   /* outbound SA (owned by this worker) */
+};
+
+struct worker {
+	/* ports */
+	uint16_t wan_port, wan_queue;
+	uint16_t inside_port, inside_queue;
+	struct rte_ether_addr wan_mac;      /* our MAC on the WAN */
+	struct rte_ether_addr router_mac;   /* our MAC on the inside link */
+	struct rte_ether_addr host_mac;     /* the host's MAC on the inside link */
+	/* addresses, network order */
+	uint32_t wan_ip;
+	uint16_t udp_port;                  /* local ESP-in-UDP port, network order */
+	uint32_t icmp_src4;                 /* source of ICMP errors sent to the host */
+	uint8_t icmp_src6[16];
+	/* tables */
+	const struct sa_table *sa_in;
+	const struct route_table *routes;
+	struct neigh_table *neigh;
+	struct worker_peer peers[STATS_MAX_PEERS];
+	unsigned n_peers;
+	struct aead_engine *aead;
+	struct rte_mempool *mp;             /* for ARP requests and ICMP errors */
+	/* knobs */
+	uint16_t burst;
+	bool idle_backoff;
+	volatile bool stop;                 /* set by the control plane */
+	/* per lcore */
+	unsigned lcore_id;
+	struct stats_lcore *stats;
+	uint64_t next_housekeeping;         /* TSC of the next neighbour refresh */
+};
+
+/* The lcore entry point: runs until w->stop. arg is a struct worker. */
+int worker_main(void *arg);
+
+/* One poll of both ports (what worker_main loops on); returns packets
+ * received. Exposed for tests that drive a worker without an lcore. */
+unsigned worker_poll(struct worker *w);
+
+/* Internal stages, one file each. */
+void worker_wan_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n);
+void worker_inside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n);
+void worker_resolve_peers(struct worker *w, uint64_t now);
+/* Transmits n packets, frees and counts what the queue did not take. */
+void worker_tx(struct worker *w, enum worker_port slot, struct rte_mbuf **pkts, uint16_t n);
+/* Counts a drop (and per peer, if peer >= 0) and frees the mbuf. */
+void worker_drop(struct worker *w, struct rte_mbuf *m, int cause, int peer);
+
+/* ICMP errors and replies (icmp.c). m starts at the Ethernet header. */
+/* Turns an ICMP echo request to us into the reply, in place. 0 or -1. */
+int icmp_echo_reply(struct rte_mbuf *m);
+/* Builds "fragmentation needed" (IPv4) / "packet too big" (IPv6) for the
+ * inner packet `orig` (starting at its IP header), addressed to its
+ * source, in a new mbuf with an Ethernet header. NULL if none is due (IPv4
+ * without DF) or no mbuf. */
+struct rte_mbuf *icmp_too_big(struct rte_mempool *mp, const struct rte_mbuf *orig, uint16_t mtu,
+			      uint32_t src4, const uint8_t src6[16],
+			      const struct rte_ether_addr *src_mac, const struct rte_ether_addr *dst_mac);
+
+#endif

@@ -1,0 +1,251 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# shellcheck shell=bash
+#
+# Helpers of the namespace integration tests. Each test script sources this
+# file, calls it_init, builds its topology with it_topology, writes configs
+# with it_conf, and reports one line per check ("ok - ..." / "not ok - ...").
+#
+# Topology (every name carries a per-run prefix, e.g. pv1234a):
+#
+#   ns A: vpn0 198.19.0.1/24 2001:db8::1/64 --[pmdvpn A]-- veth 198.18.0.1 (owned by pmdvpn)
+#                                                            |  veth pair, MTU 1500
+#   ns B: vpn0 198.19.1.1/24 2001:db8:1::1/64 --[pmdvpn B]-- veth 198.18.0.2
+#
+# Environment: PMDVPN (the binary, set by meson), SRCDIR (the source tree),
+# IT_KEEP=1 keeps the logs of a failed run.
+
+IT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRCDIR=${SRCDIR:-$(cd "$IT_DIR/../.." && pwd)}
+# shellcheck source=../../usertools/lib/common.sh
+. "$SRCDIR/usertools/lib/common.sh"
+PMDVPN=${PMDVPN:-$SRCDIR/build/app/pmdvpn/pmdvpn}
+
+IT_PASS=0 IT_FAIL=0 IT_SKIP=0 IT_N=0
+IT_NAME=$(basename "$0" .sh)
+
+# Addresses (benchmarking range and documentation prefix only).
+WAN_A=198.18.0.1 WAN_B=198.18.0.2
+IN_A=198.19.0.1 IN_B=198.19.1.1
+IN6_A=2001:db8::1 IN6_B=2001:db8:1::1
+
+it_log() { pv_log "$IT_NAME: $*"; }
+
+it_ok() {
+	IT_N=$((IT_N + 1)) IT_PASS=$((IT_PASS + 1))
+	echo "ok $IT_N - $*"
+}
+
+# it_notok DESC [DETAIL FILE..]: a failed check; the detail files' tails are
+# printed as TAP comments so that the meson log shows why.
+it_notok() {
+	local desc=$1 f; shift
+	IT_N=$((IT_N + 1)) IT_FAIL=$((IT_FAIL + 1))
+	echo "not ok $IT_N - $desc"
+	for f in "$@"; do
+		[ -s "$f" ] && tail -15 "$f" | sed "s|^|# $(basename "$f"): |"
+	done
+	return 0
+}
+
+it_skip() {
+	IT_N=$((IT_N + 1)) IT_SKIP=$((IT_SKIP + 1))
+	echo "ok $IT_N - $* # SKIP"
+}
+
+# it_check DESC CMD..: ok if CMD succeeds. CMD's output goes to $T/last.log.
+it_check() {
+	local desc=$1; shift
+	if "$@" > "$T/last.log" 2>&1; then it_ok "$desc"; else it_notok "$desc" "$T/last.log"; fi
+}
+
+# it_expect DESC A OP B: numeric comparison (OP: -gt -ge -eq -lt ...).
+it_expect() {
+	local desc=$1 a=$2 op=$3 b=$4
+	if [ "$a" "$op" "$b" ] 2>/dev/null; then it_ok "$desc ($a $op $b)"
+	else it_notok "$desc (got $a, want $op $b)"; fi
+}
+
+it_cleanup() {
+	local rc=$?
+	[ "$IT_FAIL" -gt 0 ] && [ "${IT_KEEP:-0}" = 1 ] && PV_KEEP_LOGS=1
+	pv_cleanup
+	return $rc
+}
+
+# it_init: root check, binary check, temp dir ($T, 0700), trap.
+it_init() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "1..0 # SKIP $IT_NAME needs root (network namespaces)"
+		exit 77
+	fi
+	[ -x "$PMDVPN" ] || { echo "Bail out! no gateway binary at $PMDVPN"; exit 1; }
+	local c
+	for c in ip ping iperf3 jq timeout stdbuf tcpdump; do
+		command -v "$c" > /dev/null || { echo "Bail out! $c missing (usertools/pmdvpn-test.sh installs it)"; exit 1; }
+	done
+	T=$(pv_tmpdir)
+	chmod 700 "$T"
+	PV_LOGDIR=$T
+	trap it_cleanup EXIT
+	trap 'exit 130' INT TERM
+	NS_A=${PV_ID}a NS_B=${PV_ID}b
+	VETH_A=${PV_ID}wa VETH_B=${PV_ID}wb
+	IT_T0=$(date +%s)
+}
+
+# it_done: the plan line, the summary, the exit status.
+it_done() {
+	echo "1..$IT_N"
+	it_log "$IT_PASS passed, $IT_FAIL failed, $IT_SKIP skipped in $(( $(date +%s) - IT_T0 )) s"
+	[ "$IT_FAIL" = 0 ]
+	exit $?
+}
+
+# it_topology: namespaces A and B joined by one veth pair.
+it_topology() {
+	pv_ns_create "$NS_A" && pv_ns_create "$NS_B" &&
+		pv_veth "$NS_A" "$VETH_A" "$NS_B" "$VETH_B" ||
+		{ echo "Bail out! cannot create namespaces/veth"; exit 1; }
+}
+
+# Key material per direction, drawn once per cipher: KEY_AB protects A->B.
+# it_keys CIPHER
+it_keys() {
+	local n=36
+	[ "$1" = aes-128-gcm ] && n=20
+	KEY_AB=$(pv_randhex $n) KEY_BA=$(pv_randhex $n)
+}
+
+# it_conf SIDE CIPHER [KEY=VALUE..] > file
+# SIDE a or b. Options (all optional):
+#   crypto=ipsec-mb|openssl   wan=DEVARGS   keyfiles=1   key_in=HEX (override)
+#   state=FILE   window=N   extra gateway lines via gw_extra=...
+it_conf() {
+	local side=$1 cipher=$2; shift 2
+	local crypto="" wan="" keyfiles=0 key_in="" state="" window="" o
+	for o in "$@"; do
+		case $o in
+		crypto=*) crypto=${o#*=} ;;
+		wan=*) wan=${o#*=} ;;
+		keyfiles=*) keyfiles=${o#*=} ;;
+		key_in=*) key_in=${o#*=} ;;
+		state=*) state=${o#*=} ;;
+		window=*) window=${o#*=} ;;
+		*) echo "it_conf: unknown option $o" >&2; return 1 ;;
+		esac
+	done
+	local me_wan me_in me_in6 peer peer_wan peer_in peer_in6 spi_out spi_in key_out veth
+	if [ "$side" = a ]; then
+		me_wan=$WAN_A me_in=$IN_A me_in6=$IN6_A peer=site-b peer_wan=$WAN_B
+		peer_in=198.19.1.0/24 peer_in6=2001:db8:1::/64 spi_out=0x00002001 spi_in=0x00001001
+		key_out=$KEY_AB; [ -n "$key_in" ] || key_in=$KEY_BA; veth=$VETH_A
+	else
+		me_wan=$WAN_B me_in=$IN_B me_in6=$IN6_B peer=site-a peer_wan=$WAN_A
+		peer_in=198.19.0.0/24 peer_in6=2001:db8::/64 spi_out=0x00001001 spi_in=0x00002001
+		key_out=$KEY_BA; [ -n "$key_in" ] || key_in=$KEY_AB; veth=$VETH_B
+	fi
+	[ -n "$wan" ] || wan="net_af_packet0,iface=$veth,blocksz=4096,framesz=2048,framecnt=512,qpairs=1"
+	[ -n "$state" ] || state=$T/$side.state
+	echo "# generated by $IT_NAME"
+	echo "[gateway]"
+	echo "wan = $wan"
+	echo "wan-address = $me_wan/24"
+	echo "inside = tap"
+	echo "inside-name = vpn0"
+	echo "inside-address = $me_in/24, $me_in6/64"
+	echo "state-file = $state"
+	[ -n "$crypto" ] && echo "crypto = $crypto"
+	echo
+	echo "[peer $peer]"
+	echo "endpoint = $peer_wan:4500"
+	echo "subnets = $peer_in, $peer_in6"
+	echo "cipher = $cipher"
+	echo "spi-out = $spi_out"
+	echo "spi-in = $spi_in"
+	if [ "$keyfiles" = 1 ]; then
+		(umask 077
+		 echo "$key_out" > "$T/$side.key-out"
+		 echo "$key_in" > "$T/$side.key-in")
+		echo "key-out-file = $T/$side.key-out"
+		echo "key-in-file = $T/$side.key-in"
+	else
+		echo "key-out = $key_out"
+		echo "key-in = $key_in"
+	fi
+	echo "esn = yes"
+	[ -n "$window" ] && echo "replay-window = $window"
+	return 0
+}
+
+# it_start_pair CIPHER [conf options for A] -- [conf options for B]
+# Writes $T/a.conf and $T/b.conf and starts both gateways (names a, b).
+it_start_pair() {
+	local cipher=$1; shift
+	local -a oa=() ob=(); local cur=a o
+	for o in "$@"; do
+		if [ "$o" = -- ]; then cur=b; continue; fi
+		if [ $cur = a ]; then oa+=("$o"); else ob+=("$o"); fi
+	done
+	it_conf a "$cipher" "${oa[@]}" > "$T/a.conf" &&
+		it_conf b "$cipher" "${ob[@]}" > "$T/b.conf" || return 1
+	pv_gw_start a "$NS_A" "$T/a.conf" 30 || return 1
+	pv_gw_start b "$NS_B" "$T/b.conf" 30 || return 1
+	it_wait_inside
+}
+
+# it_wait_inside: both vpn0 up, with their IPv6 addresses past DAD (a
+# tentative address cannot be pinged from; "dadfailed" is a gateway bug:
+# it must not answer a DAD probe for the host's own address).
+it_wait_inside() {
+	local ns i
+	for ns in "$NS_A" "$NS_B"; do
+		for ((i = 0; i < 50; i++)); do
+			ip -n "$ns" -6 addr show dev vpn0 2>/dev/null | grep -q 'tentative' || break
+			sleep 0.1
+		done
+	done
+	return 0
+}
+
+# it_ping NS DST [ping args..]: 3 replies within 10 s.
+it_ping() {
+	local ns=$1 dst=$2; shift 2
+	timeout 20 ip netns exec "$ns" ping -n -c 3 -i 0.2 -W 2 -w 10 "$@" "$dst"
+}
+
+# it_iperf_server NS: one iperf3 server per namespace, started once.
+declare -gA IT_IPERF=()
+it_iperf_server() {
+	local ns=$1
+	[ -n "${IT_IPERF[$ns]:-}" ] && kill -0 "${IT_IPERF[$ns]}" 2>/dev/null && return 0
+	pv_bg "$ns" "$T/iperf3-server-$ns.log" iperf3 -s -p 5201
+	IT_IPERF[$ns]=$PV_LAST_PID
+	local i
+	for ((i = 0; i < 30; i++)); do
+		ip netns exec "$ns" ss -ltn 2>/dev/null | grep -q ':5201 ' && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# it_iperf NS DST JSON [iperf3 args..]: runs the client; prints the bytes the
+# receiver got (0 on failure).
+it_iperf() {
+	local ns=$1 dst=$2 json=$3; shift 3
+	timeout 40 ip netns exec "$ns" iperf3 -c "$dst" -p 5201 --connect-timeout 3000 -J "$@" > "$json" 2>&1
+	jq -r '(.end.sum_received.bytes // .end.sum.bytes // 0) as $b
+		| if .start.test_start.protocol == "UDP"
+		  then ((.end.sum.packets // 0) - (.end.sum.lost_packets // 0)) as $p | if $p > 0 then $b else 0 end
+		  else $b end' "$json" 2>/dev/null || echo 0
+}
+
+# it_mbps JSON: receiver Mbit/s, for the log.
+it_mbps() {
+	jq -r '((.end.sum_received.bits_per_second // .end.sum.bits_per_second // 0) / 1e6 * 10 | floor) / 10' "$1" 2>/dev/null || echo 0
+}
+
+# it_stats NAME > file: the counter report of gateway NAME.
+it_stats() {
+	pv_gw_stats "$1" > "$T/stats-$1.txt" || return 1
+	cat "$T/stats-$1.txt"
+}

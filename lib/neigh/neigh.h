@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_arp.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 

@@ -8,7 +8,8 @@
  *              spi-in, key-in | key-in-file, esn, replay-window, encap
  *
  * The parser has no DPDK dependency (it is fuzzed on its own). Every error
- * is reported as "FILE:LINE: what is wrong"; on error nothing is returned
+ * is reported as "FILE:LINE: what is wrong" (LINE 0 when the whole file is
+ * at fault: unreadable, too large, no [gateway]); on error nothing is returned
  * and nothing outside the parser was touched. Key bytes are never part of
  * an error message, and are wiped by conf_free().
  */
@@ -35,7 +36,8 @@
 /* An IPv4 or IPv6 prefix; addresses are in network byte order. */
 struct conf_prefix {
 	int family;          /* AF_INET or AF_INET6 */
-	uint8_t addr[16];    /* IPv4 uses the first 4 bytes; host bits are zero */
+	uint8_t addr[16];    /* IPv4 uses the first 4 bytes; host bits are zero,
+			      * except in inside_addr (an interface address) */
 	uint8_t len;         /* prefix length */
 };
 

@@ -1,0 +1,1245 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of lib/conf: good configs (every key, defaults, IPv6, key
+ * files, relative paths), one test per class of bad config asserting the
+ * exact line of the error and that no key hex leaks into a message, and
+ * every example config of the source tree (conf/).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+
+#define K20A "00112233445566778899aabbccddeeff01020304"
+#define K20B "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3"
+#define K20C "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3"
+#define K20D "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3"
+#define K16 "00112233445566778899aabbccddeeff"
+#define K36A "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20212223"
+#define K36B "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f10111213"
+
+/* Lines 1-3. */
+#define GW "[gateway]\n" \
+	"wan = net_af_packet0,iface=eth1\n" \
+	"wan-address = 198.18.0.1/24\n"
+
+/* 7 lines of a valid peer body. */
+#define PEER_BODY(ep, subnet, spi_out, spi_in, kout, kin) \
+	"endpoint = " ep "\n" \
+	"subnets = " subnet "\n" \
+	"cipher = aes-128-gcm\n" \
+	"spi-out = " spi_out "\n" \
+	"key-out = " kout "\n" \
+	"spi-in = " spi_in "\n" \
+	"key-in = " kin "\n"
+
+/* Lines 4-11. */
+#define PEER_B "[peer site-b]\n" \
+	PEER_BODY("198.18.0.2", "198.19.1.0/24", "0x2001", "0x1001", K20A, K20B)
+
+/* ---- helpers ---- */
+
+/* Key material must never reach a message: no run of 16 hex digits. */
+static void
+assert_no_hex(const char *msg)
+{
+	size_t run = 0;
+	const char *s;
+
+	for (s = msg; *s != '\0'; s++) {
+		bool hex = (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') ||
+			   (*s >= 'A' && *s <= 'F');
+
+		run = hex ? run + 1 : 0;
+		if (run >= 16)
+			fail_msg("key-like hex in message: %s", msg);
+	}
+}
+
+static struct conf *
+parse_ok_named(const char *text, const char *name)
+{
+	char err[CONF_ERR_MAX];
+	struct conf *c = NULL;
+
+	if (conf_parse(text, strlen(text), name, &c, err, sizeof(err)) != 0)
+		fail_msg("unexpected error: %s", err);
+	assert_non_null(c);
+	return c;
+}
+
+static struct conf *
+parse_ok(const char *text)
+{
+	return parse_ok_named(text, "t.conf");
+}
+
+/* Checks an error message: "NAME:LINE: ...substr..." and no key hex. */
+static void
+check_err(const char *err, const char *name, unsigned line, const char *substr)
+{
+	char prefix[PATH_MAX + 32];
+
+	snprintf(prefix, sizeof(prefix), "%s:%u: ", name, line);
+	if (strncmp(err, prefix, strlen(prefix)) != 0)
+		fail_msg("expected '%s...', got '%s'", prefix, err);
+	if (strstr(err, substr) == NULL)
+		fail_msg("expected '%s' in '%s'", substr, err);
+	assert_no_hex(err);
+}
+
+static void
+expect_err_len(const char *text, size_t len, unsigned line, const char *substr)
+{
+	char err[CONF_ERR_MAX];
+	struct conf *c = (struct conf *)1;
+
+	memset(err, 0, sizeof(err));
+	assert_int_equal(conf_parse(text, len, "t.conf", &c, err, sizeof(err)), -1);
+	assert_null(c);
+	check_err(err, "t.conf", line, substr);
+}
+
+static void
+expect_err(const char *text, unsigned line, const char *substr)
+{
+	expect_err_len(text, strlen(text), line, substr);
+}
+
+static void
+expect_err_named(const char *text, const char *name, unsigned line, const char *substr)
+{
+	char err[CONF_ERR_MAX];
+	struct conf *c = (struct conf *)1;
+
+	assert_int_equal(conf_parse(text, strlen(text), name, &c, err, sizeof(err)), -1);
+	assert_null(c);
+	check_err(err, name, line, substr);
+}
+
+static void
+write_file(const char *path, const char *data, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	assert_int_equal(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+static void
+write_str(const char *dir, const char *name, const char *data, mode_t mode)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	write_file(path, data, strlen(data), mode);
+}
+
+static void
+make_tmpdir(char *dir, size_t len)
+{
+	snprintf(dir, len, "/tmp/test_conf.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+}
+
+/* Removes the flat temp dir made by make_tmpdir(). */
+static void
+remove_tmpdir(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (unlink(path) != 0)
+			rmdir(path);
+	}
+	closedir(d);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+static uint32_t
+ip4(const char *s)
+{
+	struct in_addr a;
+
+	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+	return a.s_addr;
+}
+
+static void
+assert_prefix(const struct conf_prefix *p, const char *want)
+{
+	char buf[64];
+
+	assert_string_equal(conf_prefix_str(p, buf, sizeof(buf)), want);
+}
+
+static void
+assert_hex(const uint8_t *b, size_t n, const char *hex)
+{
+	char buf[2 * CONF_KEYMAT_MAX + 1];
+	size_t i;
+
+	assert_int_equal(strlen(hex), 2 * n);
+	for (i = 0; i < n; i++)
+		snprintf(buf + 2 * i, 3, "%02x", b[i]);
+	assert_string_equal(buf, hex);
+}
+
+/* ---- good configs ---- */
+
+static void
+test_every_key(void **state)
+{
+	const char *text =
+		"# a full config\n"
+		"[gateway]\n"
+		"wan = net_af_packet0,iface=eth1      # WAN port\n"
+		"wan-address = 198.18.0.1/24\n"
+		"wan-gateway = 198.18.0.254\n"
+		"inside = virtio-user\n"
+		"inside-name = vpn7\n"
+		"inside-address = 198.19.0.1/24, 2001:db8::1/64\n"
+		"inside-address = 198.20.5.1/16   ; repeated\n"
+		"neighbour = 198.18.0.2 02:00:00:00:00:02\n"
+		"neighbour = 198.18.0.3   02-00-00-00-00-0A\n"
+		"state-file = /tmp/pmdvpn-test.state\n"
+		"crypto = openssl\n"
+		"wan-mtu = 9000\n"
+		"udp-port = 14500\n"
+		"\n"
+		"[peer site-b]\n"
+		"endpoint = 198.18.0.2:4501\n"
+		"subnets = 198.19.1.0/24, 2001:db8:1::/64 ,10.1.2.3\n"
+		"cipher = chacha20-poly1305\n"
+		"spi-out = 0x00002001\n"
+		"key-out = 0x" K36A "\n"
+		"spi-in = 4097\n"
+		"key-in = " K36B "\n"
+		"esn = off\n"
+		"replay-window = 0\n"
+		"encap = none\n"
+		"[peer dc.2_x-y]\n"
+		"endpoint = 203.0.113.9\n"
+		"subnets = 10.9.0.0/16\n"
+		"cipher = aes-256-gcm\n"
+		"spi-out = 300\n"
+		"key-out = " K36B "\n"
+		"spi-in = 0xFFFFFFFF\n"
+		"key-in = " K36A "\n"
+		"esn = 1\n"
+		"replay-window = 65536\n"
+		"encap = udp\n";
+	struct conf *c = parse_ok(text);
+	const struct conf_gateway *gw = &c->gw;
+	const struct conf_peer *p;
+
+	(void)state;
+	assert_string_equal(c->path, "t.conf");
+	assert_string_equal(gw->wan, "net_af_packet0,iface=eth1");
+	assert_int_equal(gw->wan_ip, ip4("198.18.0.1"));
+	assert_int_equal(gw->wan_prefixlen, 24);
+	assert_int_equal(gw->wan_gateway, ip4("198.18.0.254"));
+	assert_int_equal(gw->inside, CONF_INSIDE_VIRTIO_USER);
+	assert_string_equal(gw->inside_name, "vpn7");
+	assert_int_equal(gw->n_inside_addr, 3);
+	assert_prefix(&gw->inside_addr[0], "198.19.0.1/24");
+	assert_prefix(&gw->inside_addr[1], "2001:db8::1/64");
+	assert_int_equal(gw->inside_addr[1].family, AF_INET6);
+	assert_prefix(&gw->inside_addr[2], "198.20.5.1/16");
+	assert_int_equal(gw->n_neigh, 2);
+	assert_int_equal(gw->neigh[0].ip, ip4("198.18.0.2"));
+	assert_memory_equal(gw->neigh[0].mac, "\x02\0\0\0\0\x02", 6);
+	assert_int_equal(gw->neigh[1].ip, ip4("198.18.0.3"));
+	assert_memory_equal(gw->neigh[1].mac, "\x02\0\0\0\0\x0a", 6);
+	assert_string_equal(gw->state_file, "/tmp/pmdvpn-test.state");
+	assert_int_equal(gw->crypto, AEAD_IMPL_OSSL);
+	assert_int_equal(gw->wan_mtu, 9000);
+	assert_int_equal(gw->udp_port, 14500);
+
+	assert_int_equal(c->n_peers, 2);
+	p = conf_peer_find(c, "site-b");
+	assert_ptr_equal(p, &c->peers[0]);
+	assert_string_equal(p->name, "site-b");
+	assert_int_equal(p->line, 17);
+	assert_int_equal(p->endpoint_ip, ip4("198.18.0.2"));
+	assert_int_equal(p->endpoint_port, 4501);
+	assert_int_equal(p->n_subnets, 3);
+	assert_prefix(&p->subnets[0], "198.19.1.0/24");
+	assert_prefix(&p->subnets[1], "2001:db8:1::/64");
+	assert_prefix(&p->subnets[2], "10.1.2.3/32");
+	assert_int_equal(p->cipher, AEAD_CHACHA20_POLY1305);
+	assert_int_equal(p->spi_out, 0x2001);
+	assert_int_equal(p->spi_in, 4097);
+	assert_int_equal(p->keymat_len, 36);
+	assert_hex(p->key_out, 36, K36A);
+	assert_hex(p->key_in, 36, K36B);
+	assert_false(p->esn);
+	assert_int_equal(p->replay_window, 0);
+	assert_false(p->udp_encap);
+
+	p = conf_peer_find(c, "dc.2_x-y");
+	assert_ptr_equal(p, &c->peers[1]);
+	assert_int_equal(p->line, 28);
+	assert_int_equal(p->endpoint_port, 4500);
+	assert_int_equal(p->cipher, AEAD_AES256_GCM);
+	assert_int_equal(p->spi_out, 300);
+	assert_int_equal(p->spi_in, 0xffffffffu);
+	assert_int_equal(p->keymat_len, 36);
+	assert_true(p->esn);
+	assert_int_equal(p->replay_window, 65536);
+	assert_true(p->udp_encap);
+
+	assert_null(conf_peer_find(c, "site-c"));
+	assert_null(conf_peer_find(c, "site"));
+	conf_free(c);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct conf *c = parse_ok(GW PEER_B);
+	const struct conf_peer *p = &c->peers[0];
+
+	(void)state;
+	assert_int_equal(c->gw.wan_gateway, 0);
+	assert_int_equal(c->gw.inside, CONF_INSIDE_TAP);
+	assert_string_equal(c->gw.inside_name, "vpn0");
+	assert_int_equal(c->gw.n_inside_addr, 0);
+	assert_int_equal(c->gw.n_neigh, 0);
+	assert_string_equal(c->gw.state_file, "/var/lib/pmdvpn/seq.state");
+	assert_int_equal(c->gw.crypto, AEAD_IMPL_IMB);
+	assert_int_equal(c->gw.wan_mtu, 1500);
+	assert_int_equal(c->gw.udp_port, 4500);
+	assert_int_equal(c->n_peers, 1);
+	assert_int_equal(p->endpoint_port, 4500);
+	assert_int_equal(p->cipher, AEAD_AES128_GCM);
+	assert_int_equal(p->keymat_len, 20);
+	assert_hex(p->key_out, 20, K20A);
+	assert_hex(p->key_in, 20, K20B);
+	assert_true(p->esn);
+	assert_int_equal(p->replay_window, 1024);
+	assert_true(p->udp_encap);
+	conf_free(c);
+
+	/* A gateway alone is a valid config. */
+	c = parse_ok(GW);
+	assert_int_equal(c->n_peers, 0);
+	conf_free(c);
+}
+
+static void
+test_syntax_variants(void **state)
+{
+	/* CRLF, comments of both kinds, odd white space, key order, a value
+	 * with '#' not preceded by white space, header comments. */
+	const char *text =
+		"; leading comment\r\n"
+		"   # indented comment\r\n"
+		"[peer   site-b]   # trailing\r\n"
+		"key-in=" K20B "\r\n"
+		"\tkey-out   =\t" K20A "  ; comment\r\n"
+		"spi-in = 0x1001\n"
+		"spi-out = 0x2001\n"
+		"cipher = aes-128-gcm\n"
+		"subnets = 198.19.1.0/24\n"
+		"endpoint = 198.18.0.2\n"
+		"[ gateway ]\n"
+		"wan = net_af_packet0,iface=a#b\n"
+		"wan-address = 198.18.0.1/24\n"
+		"inside = net_tap0,iface=lan0\n"
+		"inside-name = a.b_c-d01234567\n";
+	struct conf *c = parse_ok(text);
+
+	(void)state;
+	assert_string_equal(c->gw.wan, "net_af_packet0,iface=a#b");
+	assert_int_equal(c->gw.inside, CONF_INSIDE_PORT);
+	assert_string_equal(c->gw.inside_devargs, "net_tap0,iface=lan0");
+	assert_string_equal(c->gw.inside_name, "a.b_c-d01234567");
+	assert_int_equal(c->peers[0].line, 3);
+	assert_hex(c->peers[0].key_out, 20, K20A);
+	conf_free(c);
+
+	/* Lines without a final newline, and a PCI address as inside. */
+	c = parse_ok(GW "inside = 0000:3b:00.1");
+	assert_int_equal(c->gw.inside, CONF_INSIDE_PORT);
+	assert_string_equal(c->gw.inside_devargs, "0000:3b:00.1");
+	conf_free(c);
+}
+
+static void
+test_ipv6(void **state)
+{
+	struct conf *c = parse_ok(GW
+		"inside-address = fd00::1/64\n"
+		"[peer v6]\n"
+		PEER_BODY("198.18.0.2", "2001:db8:1::/48, ::/0, 2001:db8:2::1, 0.0.0.0/0",
+			  "0x2001", "0x1001", K20A, K20B));
+	const struct conf_peer *p = &c->peers[0];
+	char small[8];
+
+	(void)state;
+	assert_int_equal(c->gw.inside_addr[0].family, AF_INET6);
+	assert_int_equal(p->n_subnets, 4);
+	assert_int_equal(p->subnets[0].family, AF_INET6);
+	assert_int_equal(p->subnets[0].len, 48);
+	assert_memory_equal(p->subnets[0].addr,
+			    "\x20\x01\x0d\xb8\x00\x01\0\0\0\0\0\0\0\0\0\0", 16);
+	assert_prefix(&p->subnets[1], "::/0");
+	assert_prefix(&p->subnets[2], "2001:db8:2::1/128");
+	assert_prefix(&p->subnets[3], "0.0.0.0/0");
+	/* A short buffer truncates, never overflows. */
+	assert_string_equal(conf_prefix_str(&p->subnets[0], small, sizeof(small)), "2001:db");
+	conf_free(c);
+}
+
+static void
+test_relative_paths(void **state)
+{
+	struct conf *c;
+
+	(void)state;
+	c = parse_ok_named(GW "state-file = x.state\n", "gw.conf");
+	assert_string_equal(c->gw.state_file, "x.state");
+	conf_free(c);
+	c = parse_ok_named(GW "state-file = x.state\n", "/etc/pmdvpn/gw.conf");
+	assert_string_equal(c->gw.state_file, "/etc/pmdvpn/x.state");
+	conf_free(c);
+	c = parse_ok_named(GW "state-file = ../x.state\n", "a/b/gw.conf");
+	assert_string_equal(c->gw.state_file, "a/b/../x.state");
+	conf_free(c);
+	c = parse_ok_named(GW "state-file = x.state\n", "/gw.conf");
+	assert_string_equal(c->gw.state_file, "/x.state");
+	conf_free(c);
+	c = parse_ok_named(GW "state-file = /var/x.state\n", "/etc/gw.conf");
+	assert_string_equal(c->gw.state_file, "/var/x.state");
+	conf_free(c);
+}
+
+static void
+test_key_files(void **state)
+{
+	char dir[64], path[PATH_MAX], err[CONF_ERR_MAX];
+	char text[1024];
+	struct conf *c = NULL;
+
+	(void)state;
+	make_tmpdir(dir, sizeof(dir));
+	write_str(dir, "b.out.key", "0x" K36A "\n", 0600);
+	write_str(dir, "b.in.key", "  " K36B "\r\n\n", 0400);
+	snprintf(path, sizeof(path), "%s/abs.in.key", dir);
+	write_str(dir, "abs.in.key", K20C, 0600);
+	snprintf(text, sizeof(text),
+		 GW
+		 "state-file = gw.state\n"
+		 "[peer site-b]\n"
+		 "endpoint = 198.18.0.2\n"
+		 "subnets = 198.19.1.0/24\n"
+		 "key-out-file = b.out.key\n"   /* before cipher: order is free */
+		 "cipher = aes-256-gcm\n"
+		 "spi-out = 0x2001\n"
+		 "spi-in = 0x1001\n"
+		 "key-in-file = b.in.key\n"
+		 "[peer site-c]\n"
+		 PEER_BODY("198.18.0.3", "198.19.2.0/24", "0x2002", "0x1002", K20D, "x"));
+	/* site-c takes key-in from an absolute path instead. */
+	{
+		char *kin = strstr(text, "key-in = x\n");
+
+		assert_non_null(kin);
+		snprintf(kin, sizeof(text) - (size_t)(kin - text), "key-in-file = %s\n", path);
+	}
+	write_str(dir, "gw.conf", text, 0644);
+	snprintf(path, sizeof(path), "%s/gw.conf", dir);
+	if (conf_load(path, &c, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(c->path, path);
+	assert_int_equal(c->peers[0].keymat_len, 36);
+	assert_hex(c->peers[0].key_out, 36, K36A);
+	assert_hex(c->peers[0].key_in, 36, K36B);
+	assert_hex(c->peers[1].key_out, 20, K20D);
+	assert_hex(c->peers[1].key_in, 20, K20C);
+	snprintf(path, sizeof(path), "%s/gw.state", dir);
+	assert_string_equal(c->gw.state_file, path);
+	conf_free(c);
+	remove_tmpdir(dir);
+}
+
+/* ---- bad configs: one test per class of error ---- */
+
+static void
+test_err_unknown_section(void **state)
+{
+	(void)state;
+	expect_err(GW PEER_B "[foo]\n", 12, "unknown section [foo]");
+	expect_err(GW "[peers x]\n", 4, "unknown section [peers]");
+	expect_err(GW "[]\n", 4, "unknown section");
+	expect_err(GW "[" K20A "]\n", 4, "unknown section");
+	expect_err(GW "[gateway x]\n", 4, "[gateway] takes no name");
+	expect_err(GW "[peer x\n", 4, "must end with ']'");
+	expect_err(GW "[peer x] y\n", 4, "must end with ']'");
+}
+
+static void
+test_err_unknown_key(void **state)
+{
+	(void)state;
+	expect_err(GW "bogus = 1\n", 4, "unknown key 'bogus' in [gateway]");
+	expect_err(GW "endpoint = 198.18.0.2\n", 4, "unknown key 'endpoint' in [gateway]");
+	expect_err(GW PEER_B "wan = x\n", 12, "unknown key 'wan' in [peer]");
+	/* A key pasted as a key name is not echoed. */
+	expect_err(GW "[peer x]\n" K20A " = 1\n", 5, "unknown key in [peer]");
+	expect_err("wan = x\n", 1, "before the first [section]");
+	expect_err(GW " = 5\n", 4, "missing key");
+}
+
+static void
+test_err_duplicate_key(void **state)
+{
+	(void)state;
+	expect_err(GW "wan = net_af_packet1\n", 4, "duplicate key 'wan' (first at line 2)");
+	expect_err(GW "crypto = openssl\ncrypto = openssl\n", 5, "duplicate key 'crypto'");
+	expect_err(GW PEER_B "key-out = " K20C "\n", 12, "duplicate key 'key-out' (first at line 9)");
+	expect_err(GW PEER_B "subnets = 10.0.0.0/8\n", 12, "duplicate key 'subnets'");
+	/* Per section: the same key in two peers is fine (tested elsewhere). */
+}
+
+static void
+test_err_missing_required(void **state)
+{
+	static const char *const body[] = {
+		"endpoint = 198.18.0.2\n",
+		"subnets = 198.19.1.0/24\n",
+		"cipher = aes-128-gcm\n",
+		"spi-out = 0x2001\n",
+		"key-out = " K20A "\n",
+		"spi-in = 0x1001\n",
+		"key-in = " K20B "\n",
+	};
+	static const char *const name[] = {
+		"missing endpoint", "missing subnets", "missing cipher", "missing spi-out",
+		"missing key-out (or key-out-file)", "missing spi-in",
+		"missing key-in (or key-in-file)",
+	};
+	char text[2048];
+	unsigned skip, i;
+
+	(void)state;
+	for (skip = 0; skip < 7; skip++) {
+		/* The peer is the second section; the error is at its header. */
+		snprintf(text, sizeof(text), "[peer p]\n");
+		for (i = 0; i < 7; i++)
+			if (i != skip)
+				strcat(text, body[i]);
+		strcat(text, GW);
+		expect_err(text, 1, name[skip]);
+		/* ... and also when it is the last section. */
+		snprintf(text, sizeof(text), GW "# x\n[peer p]\n");
+		for (i = 0; i < 7; i++)
+			if (i != skip)
+				strcat(text, body[i]);
+		expect_err(text, 5, name[skip]);
+	}
+	expect_err("[gateway]\nwan-address = 198.18.0.1/24\n", 1, "[gateway]: missing wan");
+	expect_err("\n[gateway]\nwan = x,y\n" PEER_B, 2, "[gateway]: missing wan-address");
+}
+
+static void
+test_err_key_and_key_file(void **state)
+{
+	(void)state;
+	expect_err(GW PEER_B "key-out-file = k\n", 12,
+		   "key-out-file and key-out are mutually exclusive (key-out at line 9)");
+	expect_err(GW "[peer p]\nkey-in-file = /nonexistent\n", 5, "key-in-file");
+	expect_err(GW "[peer p]\nkey-in = " K20B "\nkey-in-file = /nonexistent\n", 6,
+		   "key-in-file and key-in are mutually exclusive (key-in at line 5)");
+}
+
+static void
+test_err_gateway_sections(void **state)
+{
+	(void)state;
+	expect_err("", 0, "no [gateway] section");
+	expect_err("# only a comment\n" PEER_B, 0, "no [gateway] section");
+	expect_err(GW "\n" GW, 5, "duplicate [gateway] section (first at line 1)");
+}
+
+static void
+test_err_addresses(void **state)
+{
+	(void)state;
+	/* wan-address */
+	expect_err("[gateway]\nwan = x,y\nwan-address = 198.18.0.300/24\n", 3,
+		   "'198.18.0.300/24' is not an IPv4 or IPv6 prefix");
+	expect_err("[gateway]\nwan = x,y\nwan-address = 198.18.0.1/33\n", 3, "prefix length");
+	expect_err("[gateway]\nwan = x,y\nwan-address = 198.18.0.1\n", 3,
+		   "needs a prefix length");
+	expect_err("[gateway]\nwan = x,y\nwan-address = 198.18.0.1/\n", 3, "prefix length");
+	expect_err("[gateway]\nwan = x,y\nwan-address = 198.18.0.1/-1\n", 3, "prefix length");
+	expect_err("[gateway]\nwan = x,y\nwan-address = 2001:db8::1/64\n", 3, "is not IPv4");
+	expect_err("[gateway]\nwan = x,y\nwan-address = 198.18.0.0/24\n", 3,
+		   "network or broadcast");
+	expect_err("[gateway]\nwan = x,y\nwan-address = 198.18.0.255/24\n", 3,
+		   "network or broadcast");
+	expect_err("[gateway]\nwan = x,y\nwan-address = 224.0.0.1/24\n", 3, "not a unicast");
+	/* wan-gateway */
+	expect_err(GW "wan-gateway = 198.18.0.\n", 4, "not an IPv4 address");
+	expect_err(GW "wan-gateway = 198.18.0.1\n", 4, "own wan-address");
+	/* inside-address */
+	expect_err(GW "inside-address = 198.19.0.1\n", 4, "needs a prefix length");
+	expect_err(GW "inside-address = 198.19.0.1/24,\n", 4, "empty list entry");
+	expect_err(GW "inside-address = 198.19.0.1/24\ninside-address = 198.19.0.1/24\n", 5,
+		   "given twice");
+	/* subnets */
+	expect_err(GW "[peer p]\nsubnets = 198.19.1.1/24\n", 5,
+		   "subnets: 198.19.1.1/24 has host bits set (did you mean 198.19.1.0/24?)");
+	expect_err(GW "[peer p]\nsubnets = 10.0.0.0/8, 2001:db8::1/64\n", 5,
+		   "2001:db8::1/64 has host bits set (did you mean 2001:db8::/64?)");
+	expect_err(GW "[peer p]\nsubnets = 10.0.0.0/8, 10.0.0.0/8\n", 5, "given twice");
+	expect_err(GW "[peer p]\nsubnets = 10.0.0.0/8,,10.1.0.0/16\n", 5, "empty list entry");
+	expect_err(GW "[peer p]\nsubnets = 10.0.0.0/129\n", 5, "prefix length");
+	expect_err(GW "[peer p]\nsubnets = 2001:db8::/129\n", 5, "prefix length");
+	expect_err(GW "[peer p]\nsubnets = host.example\n", 5, "not an IPv4 or IPv6 prefix");
+	/* endpoint */
+	expect_err(GW "[peer p]\nendpoint = 198.18.0.2:0\n", 5, "port must be 1..65535");
+	expect_err(GW "[peer p]\nendpoint = 198.18.0.2:65536\n", 5, "port must be 1..65535");
+	expect_err(GW "[peer p]\nendpoint = 198.18.0.2:\n", 5, "port must be 1..65535");
+	expect_err(GW "[peer p]\nendpoint = 2001:db8::1\n", 5, "endpoint");
+	expect_err(GW "[peer p]\nendpoint = 0.0.0.0\n", 5, "not a unicast");
+	expect_err(GW "[peer p]\nendpoint = 255.255.255.255\n", 5, "not a unicast");
+	expect_err(GW "# c\n[peer p]\n" PEER_BODY("198.18.0.1", "10.0.0.0/8", "0x2001", "0x1001",
+						   K20A, K20B), 5, "own wan-address");
+	/* neighbour */
+	expect_err(GW "neighbour = 198.18.0.2\n", 4, "expected 'IPV4 MAC'");
+	expect_err(GW "neighbour = 198.18.0.2 02:00:00:00:00\n", 4, "not a MAC address");
+	expect_err(GW "neighbour = 198.18.0.2 02:00:00:00:00:0g\n", 4, "not a MAC address");
+	expect_err(GW "neighbour = 198.18.0.2 01:00:5e:00:00:01\n", 4, "not a unicast MAC");
+	expect_err(GW "neighbour = 198.18.0.2 00:00:00:00:00:00\n", 4, "not a unicast MAC");
+	expect_err(GW "neighbour = fe80::1 02:00:00:00:00:02\n", 4, "not a unicast IPv4");
+	expect_err(GW "neighbour = 198.18.0.2 02:00:00:00:00:02\n"
+		   "neighbour = 198.18.0.2 02:00:00:00:00:03\n", 5, "given twice");
+}
+
+static void
+test_err_other_values(void **state)
+{
+	char text[512];
+
+	(void)state;
+	expect_err(GW "wan-mtu = 575\n", 4, "wan-mtu: expected 576..9000");
+	expect_err(GW "wan-mtu = 9001\n", 4, "wan-mtu: expected 576..9000");
+	expect_err(GW "wan-mtu = 1500x\n", 4, "wan-mtu");
+	expect_err(GW "udp-port = 0\n", 4, "udp-port: expected 1..65535");
+	expect_err(GW "udp-port = 65536\n", 4, "udp-port");
+	expect_err(GW "udp-port = -1\n", 4, "udp-port");
+	expect_err(GW "crypto = aesni\n", 4, "crypto: expected ipsec-mb or openssl");
+	expect_err(GW "inside = eth1\n", 4, "inside: expected tap, virtio-user");
+	expect_err(GW "inside = net_tap0 x\n", 4, "spaces");
+	expect_err(GW "inside = net_af_packet0,iface=eth1\n", 4, "same port as wan");
+	expect_err(GW "inside-name = vpn-0123456789ab\n", 4, "not an interface name");
+	expect_err(GW "inside-name = vpn/0\n", 4, "not an interface name");
+	expect_err(GW "inside-name = ..\n", 4, "not an interface name");
+	expect_err(GW "wan-gateway =\n", 4, "wan-gateway: empty value");
+	expect_err(GW "[peer p]\ncipher = aes-192-gcm\n", 5, "cipher: expected aes-128-gcm");
+	expect_err(GW "[peer p]\nesn = maybe\n", 5, "esn: expected yes or no");
+	expect_err(GW "[peer p]\nencap = tcp\n", 5, "encap: expected udp or none");
+	expect_err(GW "[peer p]\nreplay-window = 31\n", 5, "replay-window: expected 0 (off) or 32..65536");
+	expect_err(GW "[peer p]\nreplay-window = 65537\n", 5, "replay-window");
+	/* SPIs: 0..255 are reserved, the rest of 32 bits is fine. */
+	expect_err(GW "[peer p]\nspi-out = 255\n", 5, "spi-out: SPIs 0..255 are reserved");
+	expect_err(GW "[peer p]\nspi-in = 0x0\n", 5, "spi-in: SPIs 0..255 are reserved");
+	expect_err(GW "[peer p]\nspi-in = 0x100000000\n", 5, "spi-in: expected a number");
+	expect_err(GW "[peer p]\nspi-in = 0x\n", 5, "spi-in: expected a number");
+	expect_err(GW "[peer p]\nspi-in = 12ab\n", 5, "spi-in: expected a number");
+	snprintf(text, sizeof(text), GW "[peer p]\n" PEER_BODY("198.18.0.2", "10.0.0.0/8",
+		 "256", "0x100", K20A, K20B));
+	conf_free(parse_ok(text));
+}
+
+static void
+test_err_key_material(void **state)
+{
+	(void)state;
+	/* Lengths are checked against the cipher when the section ends, at
+	 * the line of the key, whatever the order of keys. */
+	expect_err(GW "[peer p]\n"
+		   "endpoint = 198.18.0.2\nsubnets = 10.0.0.0/8\n"
+		   "key-out = " K16 "\n"          /* line 7 */
+		   "cipher = aes-128-gcm\nspi-out = 0x2001\nspi-in = 0x1001\n"
+		   "key-in = " K20B "\n",
+		   7, "key-out: expected 20 bytes of hex for aes-128-gcm, got 16");
+	expect_err(GW "[peer p]\n"
+		   "endpoint = 198.18.0.2\nsubnets = 10.0.0.0/8\ncipher = aes-256-gcm\n"
+		   "spi-out = 0x2001\nkey-out = " K36A "\nspi-in = 0x1001\n"
+		   "key-in = " K20B "\n",                /* line 11 */
+		   11, "key-in: expected 36 bytes of hex for aes-256-gcm, got 20");
+	expect_err(GW "[peer p]\n"
+		   "cipher = chacha20-poly1305\n"
+		   "key-in = " K20B "\n"              /* line 6 */
+		   "endpoint = 198.18.0.2\nsubnets = 10.0.0.0/8\n"
+		   "spi-out = 0x2001\nspi-in = 0x1001\nkey-out = " K36A "\n",
+		   6, "key-in: expected 36 bytes of hex for chacha20-poly1305, got 20");
+	expect_err(GW "[peer p]\nkey-out = " K20A "0\n", 5,
+		   "key-out: expected an even number of hex digits");
+	expect_err(GW "[peer p]\nkey-out = " K20A "zz\n", 5, "key-out: expected");
+	expect_err(GW "[peer p]\nkey-in = 00112233:44556677\n", 5, "key-in: expected");
+	expect_err(GW "[peer p]\nkey-in = 0x\n", 5, "key-in: expected");
+	/* A key far too long is measured, not stored. */
+	expect_err(GW "[peer p]\n"
+		   PEER_BODY("198.18.0.2", "10.0.0.0/8", "0x2001", "0x1001",
+			     K36A K36A K36A, K20B), 9,
+		   "key-out: expected 20 bytes of hex for aes-128-gcm, got 108");
+	/* One key for both directions repeats nonces. */
+	expect_err(GW "[peer p]\n"
+		   PEER_BODY("198.18.0.2", "10.0.0.0/8", "0x2001", "0x1001", K20A, K20A), 11,
+		   "key-in: must differ from key-out");
+}
+
+static void
+test_err_key_file(void **state)
+{
+	char dir[64], path[PATH_MAX], err[CONF_ERR_MAX], text[1024];
+	static const struct {
+		const char *file;   /* written as key.hex unless NULL */
+		mode_t mode;
+		const char *msg;
+	} cases[] = {
+		{ K20A, 0644, "key.hex is accessible by group or others (mode 0644); chmod 600" },
+		{ K20A, 0640, "(mode 0640)" },
+		{ K20A, 0602, "(mode 0602)" },
+		{ K16 "\n", 0600, "key-out-file: expected 20 bytes of hex for aes-128-gcm, got 16" },
+		{ K20A "\n" K20B "\n", 0600, "key-out-file: expected an even number of hex" },
+		{ "", 0600, "key-out-file: expected an even number of hex" },
+		{ NULL, 0, "key-out-file: key.hex: No such file" },
+	};
+	struct conf *c;
+	unsigned i;
+
+	(void)state;
+	make_tmpdir(dir, sizeof(dir));
+	snprintf(text, sizeof(text), GW "[peer p]\n"
+		 "endpoint = 198.18.0.2\nsubnets = 10.0.0.0/8\ncipher = aes-128-gcm\n"
+		 "spi-out = 0x2001\nkey-out-file = key.hex\n"   /* line 9 */
+		 "spi-in = 0x1001\nkey-in = " K20B "\n");
+	write_str(dir, "gw.conf", text, 0600);
+	snprintf(path, sizeof(path), "%s/gw.conf", dir);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char kpath[PATH_MAX];
+
+		snprintf(kpath, sizeof(kpath), "%s/key.hex", dir);
+		unlink(kpath);
+		if (cases[i].file != NULL)
+			write_str(dir, "key.hex", cases[i].file, cases[i].mode);
+		c = (struct conf *)1;
+		assert_int_equal(conf_load(path, &c, err, sizeof(err)), -1);
+		assert_null(c);
+		check_err(err, path, 9, cases[i].msg);
+	}
+	/* A directory and a FIFO are not key files (and a FIFO does not hang). */
+	snprintf(path, sizeof(path), "%s/key.hex", dir);
+	unlink(path);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/gw.conf", dir);
+	assert_int_equal(conf_load(path, &c, err, sizeof(err)), -1);
+	check_err(err, path, 9, "key.hex is not a regular file");
+	snprintf(path, sizeof(path), "%s/key.hex", dir);
+	rmdir(path);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	snprintf(path, sizeof(path), "%s/gw.conf", dir);
+	assert_int_equal(conf_load(path, &c, err, sizeof(err)), -1);
+	check_err(err, path, 9, "key.hex is not a regular file");
+	/* A key file that is too large. */
+	{
+		static char big[8192];
+
+		snprintf(path, sizeof(path), "%s/key.hex", dir);
+		unlink(path);
+		memset(big, ' ', sizeof(big));
+		memcpy(big, K20A, 40);
+		write_file(path, big, sizeof(big), 0600);
+		snprintf(path, sizeof(path), "%s/gw.conf", dir);
+		assert_int_equal(conf_load(path, &c, err, sizeof(err)), -1);
+		check_err(err, path, 9, "too large for a key file");
+	}
+	remove_tmpdir(dir);
+}
+
+static void
+test_err_peer_names(void **state)
+{
+	(void)state;
+	expect_err(GW "[peer]\n", 4, "[peer] needs a name");
+	expect_err(GW "[peer   ]\n", 4, "[peer] needs a name");
+	expect_err(GW "[peer a b]\n", 4, "name must be 1..31 of [A-Za-z0-9_.-]");
+	expect_err(GW "[peer a/b]\n", 4, "name must be");
+	expect_err(GW "[peer 0123456789012345678901234567890x]\n", 4, "name must be");
+	conf_free(parse_ok(GW "[peer 0123456789012345678901234567890]\n"
+			   PEER_BODY("198.18.0.2", "10.0.0.0/8", "0x2001", "0x1001", K20A, K20B)));
+	expect_err(GW PEER_B "\n[peer site-b]\n", 13,
+		   "duplicate peer name 'site-b' (first at line 4)");
+}
+
+/* Peer 2 (lines 12-19) against site-b (lines 4-11). */
+static void
+test_err_across_peers(void **state)
+{
+	(void)state;
+	expect_err(GW PEER_B "[peer c]\n"
+		   PEER_BODY("198.18.0.3", "198.19.2.0/24", "0x2002", "0x1001", K20C, K20D), 18,
+		   "spi-in: 0x00001001 is already used by peer site-b");
+	expect_err(GW PEER_B "[peer c]\n"
+		   PEER_BODY("198.18.0.3", "198.19.2.0/24", "0x2001", "0x1002", K20C, K20D), 16,
+		   "spi-out: 0x00002001 is already used by peer site-b");
+	expect_err(GW PEER_B "[peer c]\n"
+		   PEER_BODY("198.18.0.3", "10.0.0.0/8, 198.19.1.0/24", "0x2002", "0x1002",
+			     K20C, K20D), 14,
+		   "subnets: 198.19.1.0/24 is already routed to peer site-b");
+	/* Overlapping but not identical subnets are fine: the longest prefix wins.
+	 * So is one SPI used in both directions and one endpoint for two peers. */
+	conf_free(parse_ok(GW PEER_B "[peer c]\n"
+		   PEER_BODY("198.18.0.2", "198.19.0.0/16", "0x1001", "0x2001", K20C, K20D)));
+}
+
+static void
+test_err_line_syntax(void **state)
+{
+	(void)state;
+	expect_err(GW "wan-mtu 1500\n", 4, "expected 'key = value' or a [section] header");
+	/* A bare key is not echoed. */
+	expect_err(GW PEER_B K20C "\n", 12, "expected 'key = value'");
+}
+
+static void
+test_err_long_lines(void **state)
+{
+	char *text = malloc(8192);
+	size_t n;
+
+	(void)state;
+	assert_non_null(text);
+	/* 4096 characters are fine, 4097 are not (\r\n not counted). */
+	n = (size_t)snprintf(text, 8192, GW "# ");
+	memset(text + n, 'x', 4094);
+	strcpy(text + n + 4094, "\r\n");
+	conf_free(parse_ok(text));
+	strcpy(text + n + 4094, "y\n");
+	expect_err(text, 4, "line too long (max 4096 characters)");
+	/* The same without a final newline. */
+	text[n + 4095] = '\0';
+	expect_err(text, 4, "line too long");
+
+	/* Values too long for their field: wan holds 255 characters. */
+	n = (size_t)snprintf(text, 8192, "[gateway]\nwan-address = 198.18.0.1/24\nwan = net_");
+	memset(text + n, 'a', 251);
+	strcpy(text + n + 251, "\n");
+	conf_free(parse_ok(text));
+	text[n + 251] = 'a';
+	strcpy(text + n + 252, "\n");
+	expect_err(text, 3, "wan: value too long (max 255 characters)");
+	/* A relative path that fits a line but not PATH_MAX with the dir. */
+	n = (size_t)snprintf(text, 8192, GW "state-file = ");
+	memset(text + n, 'a', 4080);
+	strcpy(text + n + 4080, "\n");
+	conf_free(parse_ok(text));
+	expect_err_named(text, "/etc/pmdvpn/some/deeper/dir/gw.conf", 4, "state-file: path too long");
+	free(text);
+}
+
+static void
+test_err_nul_byte(void **state)
+{
+	static const char text[] = "[gateway]\nwan = a,b\nwan-address = 198.18.0.1/24\0\n";
+
+	(void)state;
+	expect_err_len(text, sizeof(text) - 1, 3, "NUL byte");
+	expect_err_len("\0", 1, 1, "NUL byte");
+}
+
+static void
+test_err_file_size(void **state)
+{
+	size_t big = (1u << 20) + 1;
+	char *text = malloc(big + 1);
+	char dir[64], path[PATH_MAX], err[CONF_ERR_MAX];
+	struct conf *c;
+	size_t n;
+
+	(void)state;
+	assert_non_null(text);
+	/* Exactly 1 MiB of comment lines after a gateway is fine. */
+	n = (size_t)snprintf(text, big, GW);
+	memset(text + n, '\n', big - 1 - n);
+	for (size_t i = n; i + 80 < big - 1; i += 80)
+		text[i] = '#';
+	c = NULL;
+	assert_int_equal(conf_parse(text, big - 1, "t.conf", &c, err, sizeof(err)), 0);
+	conf_free(c);
+	text[big - 1] = '\n';
+	expect_err_len(text, big, 0, "file larger than 1 MiB");
+
+	make_tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/big.conf", dir);
+	write_file(path, text, big, 0600);
+	c = (struct conf *)1;
+	assert_int_equal(conf_load(path, &c, err, sizeof(err)), -1);
+	assert_null(c);
+	check_err(err, path, 0, "file larger than 1 MiB");
+	remove_tmpdir(dir);
+	free(text);
+}
+
+static void
+test_err_too_many(void **state)
+{
+	size_t cap = 200000, n;
+	char *text = malloc(cap);
+	unsigned i;
+
+	(void)state;
+	assert_non_null(text);
+	/* CONF_MAX_PEERS peers are fine, one more is not. */
+	n = (size_t)snprintf(text, cap, GW);
+	for (i = 0; i <= CONF_MAX_PEERS; i++)
+		n += (size_t)snprintf(text + n, cap - n,
+			"[peer p%u]\nendpoint = 198.18.0.2\nsubnets = 10.%u.%u.0/24\n"
+			"cipher = aes-128-gcm\nspi-out = %u\nspi-in = %u\n"
+			"key-out = " K20A "\nkey-in = " K20B "\n",
+			i, i / 256, i % 256, 1000 + i, 5000 + i);
+	expect_err(text, 4 + 8 * CONF_MAX_PEERS, "too many peers (max 256)");
+	{
+		/* Rebuild with exactly CONF_MAX_PEERS. */
+		struct conf *c;
+
+		n = (size_t)snprintf(text, cap, GW);
+		for (i = 0; i < CONF_MAX_PEERS; i++)
+			n += (size_t)snprintf(text + n, cap - n,
+				"[peer p%u]\nendpoint = 198.18.0.2\nsubnets = 10.%u.%u.0/24\n"
+				"cipher = aes-128-gcm\nspi-out = %u\nspi-in = %u\n"
+				"key-out = " K20A "\nkey-in = " K20B "\n",
+				i, i / 256, i % 256, 1000 + i, 5000 + i);
+		c = parse_ok(text);
+		assert_int_equal(c->n_peers, CONF_MAX_PEERS);
+		assert_string_equal(c->peers[255].name, "p255");
+		conf_free(c);
+	}
+
+	/* Subnets: CONF_MAX_SUBNETS in one key are fine, one more is not. */
+	n = (size_t)snprintf(text, cap, GW "[peer p]\nsubnets = 10.0.0.0/24");
+	for (i = 1; i < CONF_MAX_SUBNETS; i++)
+		n += (size_t)snprintf(text + n, cap - n, ",10.0.%u.0/24", i);
+	snprintf(text + n, cap - n, "\nendpoint = 198.18.0.2\ncipher = aes-128-gcm\n"
+		 "spi-out = 0x2001\nspi-in = 0x1001\nkey-out = " K20A "\nkey-in = " K20B "\n");
+	conf_free(parse_ok(text));
+	snprintf(text + n, cap - n, ",10.1.0.0/16\n");
+	expect_err(text, 5, "subnets: too many subnets (max 32)");
+
+	/* Neighbours. */
+	n = (size_t)snprintf(text, cap, GW);
+	for (i = 0; i < CONF_MAX_NEIGH; i++)
+		n += (size_t)snprintf(text + n, cap - n,
+				      "neighbour = 198.18.0.%u 02:00:00:00:00:%02x\n", i + 2, i);
+	conf_free(parse_ok(text));
+	snprintf(text + n, cap - n, "neighbour = 198.18.0.200 02:00:00:00:01:00\n");
+	expect_err(text, 4 + CONF_MAX_NEIGH, "neighbour: too many neighbours (max 32)");
+
+	/* Inside addresses, over several keys and in one. */
+	expect_err(GW "inside-address = 10.0.0.1/8, 10.0.0.2/8\n"
+		   "inside-address = 10.0.0.3/8,10.0.0.4/8,10.0.0.5/8\n", 5,
+		   "inside-address: too many addresses (max 4)");
+	free(text);
+}
+
+static void
+test_load_errors(void **state)
+{
+	char dir[64], path[PATH_MAX], err[CONF_ERR_MAX];
+	struct conf *c = (struct conf *)1;
+
+	(void)state;
+	assert_int_equal(conf_load("/nonexistent/gw.conf", &c, err, sizeof(err)), -1);
+	assert_null(c);
+	check_err(err, "/nonexistent/gw.conf", 0, "No such file or directory");
+
+	make_tmpdir(dir, sizeof(dir));
+	assert_int_equal(conf_load(dir, &c, err, sizeof(err)), -1);
+	check_err(err, dir, 0, "is a directory");
+
+	snprintf(path, sizeof(path), "%s/fifo.conf", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(conf_load(path, &c, err, sizeof(err)), -1);
+	check_err(err, path, 0, "not a regular file");
+
+	snprintf(path, sizeof(path), "%s/gw.conf", dir);
+	write_str(dir, "gw.conf", GW, 0000);
+	if (geteuid() != 0) {
+		/* root reads it anyway */
+		assert_int_equal(conf_load(path, &c, err, sizeof(err)), -1);
+		check_err(err, path, 0, "Permission denied");
+	}
+	/* A parse error in a loaded file names the file. */
+	write_str(dir, "gw.conf", GW "oops\n", 0600);
+	assert_int_equal(conf_load(path, &c, err, sizeof(err)), -1);
+	check_err(err, path, 4, "expected 'key = value'");
+	remove_tmpdir(dir);
+
+	/* A tiny error buffer truncates; NULL err is fine. */
+	{
+		char small[6];
+
+		assert_int_equal(conf_parse("x", 1, "t.conf", &c, small, sizeof(small)), -1);
+		assert_string_equal(small, "t.con");
+		assert_int_equal(conf_parse("x", 1, "t.conf", &c, NULL, 0), -1);
+	}
+}
+
+/* ---- the example configs of the source tree ---- */
+
+static bool
+is_dir_with(const char *dir, const char *file)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/*
+ * The conf/ directory of the source tree: $PMDVPN_CONF_DIR, or found from
+ * __FILE__ (test/unit/test_conf.c, relative to the build directory or
+ * absolute). The build directory is two levels above this executable.
+ */
+static void
+find_conf_dir(char *out, size_t len)
+{
+	static const char suffix[] = "test/unit/test_conf.c";
+	const char *env = getenv("PMDVPN_CONF_DIR");
+	char src[PATH_MAX], exe[PATH_MAX];
+	size_t flen = strlen(__FILE__);
+	ssize_t n;
+
+	if (env != NULL) {
+		snprintf(out, len, "%s", env);
+		assert_true(is_dir_with(out, "quickstart-a.conf"));
+		return;
+	}
+	assert_true(flen >= sizeof(suffix) - 1);
+	assert_string_equal(__FILE__ + flen - (sizeof(suffix) - 1), suffix);
+	snprintf(src, sizeof(src), "%.*s", (int)(flen - (sizeof(suffix) - 1)), __FILE__);
+	assert_true(snprintf(out, len, "%sconf", src) < (int)len);
+	if (src[0] == '/' || is_dir_with(out, "quickstart-a.conf"))
+		return;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	assert_true(n > 0);
+	exe[n] = '\0';
+	*strrchr(exe, '/') = '\0'; /* test/unit */
+	assert_true(snprintf(out, len, "%s/../../%sconf", exe, src) < (int)len);
+	if (!is_dir_with(out, "quickstart-a.conf"))
+		fail_msg("cannot find the conf/ directory; set PMDVPN_CONF_DIR");
+}
+
+static void
+test_example_confs(void **state)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 256], err[CONF_ERR_MAX];
+	struct dirent *de;
+	unsigned n = 0;
+	struct conf *c;
+	DIR *d;
+
+	(void)state;
+	find_conf_dir(dir, sizeof(dir));
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		size_t l = strlen(de->d_name);
+
+		if (l < 5 || strcmp(de->d_name + l - 5, ".conf") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		c = NULL;
+		if (conf_load(path, &c, err, sizeof(err)) != 0)
+			fail_msg("%s", err);
+		assert_true(c->n_peers >= 1);
+		conf_free(c);
+		n++;
+	}
+	closedir(d);
+	assert_true(n >= 2);
+}
+
+/* The two quickstart gateways must agree: A's out is B's in. */
+static void
+test_quickstart_pair(void **state)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 32], err[CONF_ERR_MAX];
+	struct conf *a = NULL, *b = NULL;
+	const struct conf_peer *pa, *pb;
+
+	(void)state;
+	find_conf_dir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/quickstart-a.conf", dir);
+	if (conf_load(path, &a, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	snprintf(path, sizeof(path), "%s/quickstart-b.conf", dir);
+	if (conf_load(path, &b, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	pa = conf_peer_find(a, "site-b");
+	pb = conf_peer_find(b, "site-a");
+	assert_non_null(pa);
+	assert_non_null(pb);
+	assert_int_equal(pa->endpoint_ip, b->gw.wan_ip);
+	assert_int_equal(pb->endpoint_ip, a->gw.wan_ip);
+	assert_int_equal(pa->endpoint_port, b->gw.udp_port);
+	assert_int_equal(pb->endpoint_port, a->gw.udp_port);
+	assert_int_equal(pa->cipher, pb->cipher);
+	assert_int_equal(pa->spi_out, pb->spi_in);
+	assert_int_equal(pa->spi_in, pb->spi_out);
+	assert_memory_equal(pa->key_out, pb->key_in, pa->keymat_len);
+	assert_memory_equal(pa->key_in, pb->key_out, pa->keymat_len);
+	/* Each side's inside network is the other's subnet. */
+	assert_int_equal(pa->n_subnets, 1);
+	assert_int_equal(pb->n_subnets, 1);
+	assert_int_equal(a->gw.inside_addr[0].len, pb->subnets[0].len);
+	assert_memory_equal(a->gw.inside_addr[0].addr, pb->subnets[0].addr, 3);
+	assert_memory_equal(b->gw.inside_addr[0].addr, pa->subnets[0].addr, 3);
+	assert_string_equal(a->gw.wan, "net_af_packet0,iface=qs-wan-a");
+	snprintf(path, sizeof(path), "%s/quickstart-a.state", dir);
+	assert_string_equal(a->gw.state_file, path);
+	conf_free(a);
+	conf_free(b);
+}
+
+/*
+ * gateway.conf.example names key files: copy it into a temp dir with key
+ * files of the right length for each peer's cipher, then load it.
+ */
+static void
+test_gateway_example(void **state)
+{
+	char dir[PATH_MAX], tmp[64], path[PATH_MAX + 32], err[CONF_ERR_MAX];
+	char files[8][64], line[512];
+	unsigned nfiles = 0, i, serial = 0;
+	size_t keylen = 0;
+	struct conf *c = NULL;
+	FILE *f;
+
+	(void)state;
+	find_conf_dir(dir, sizeof(dir));
+	make_tmpdir(tmp, sizeof(tmp));
+	snprintf(path, sizeof(path), "%s/gateway.conf.example", dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	/* Key files are written at the end of each section, once its cipher
+	 * is known; a final "[end]" line flushes the last section. */
+	for (;;) {
+		bool eof = fgets(line, sizeof(line), f) == NULL;
+		char name[64];
+
+		if (eof || line[0] == '[') {
+			for (i = 0; i < nfiles; i++) {
+				char hex[2 * 36 + 2];
+				size_t k;
+
+				assert_true(keylen == 20 || keylen == 36);
+				for (k = 0; k < keylen; k++)
+					snprintf(hex + 2 * k, 3, "%02x", (unsigned)(k * 7 + serial) & 0xff);
+				serial++;
+				strcat(hex, "\n");
+				write_str(tmp, files[i], hex, 0600);
+			}
+			nfiles = 0;
+			keylen = 0;
+		}
+		if (eof)
+			break;
+		if (sscanf(line, "cipher = %63s", name) == 1)
+			keylen = strcmp(name, "aes-128-gcm") == 0 ? 20 : 36;
+		if (sscanf(line, "key-out-file = %63s", name) == 1 ||
+		    sscanf(line, "key-in-file = %63s", name) == 1) {
+			assert_true(nfiles < 8);
+			assert_null(strchr(name, '/'));
+			strcpy(files[nfiles++], name);
+		}
+	}
+	fclose(f);
+	/* conf_load from the temp copy, so that relative key paths resolve there. */
+	{
+		char copy[PATH_MAX];
+		FILE *in, *out;
+		int ch;
+
+		snprintf(copy, sizeof(copy), "%s/gateway.conf", tmp);
+		in = fopen(path, "r");
+		out = fopen(copy, "w");
+		assert_non_null(in);
+		assert_non_null(out);
+		while ((ch = fgetc(in)) != EOF)
+			fputc(ch, out);
+		fclose(in);
+		fclose(out);
+		if (conf_load(copy, &c, err, sizeof(err)) != 0)
+			fail_msg("%s", err);
+	}
+	assert_true(c->n_peers >= 2);
+	assert_true(c->gw.wan_gateway != 0);
+	conf_free(c);
+	remove_tmpdir(tmp);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_key),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_syntax_variants),
+		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_relative_paths),
+		cmocka_unit_test(test_key_files),
+		cmocka_unit_test(test_err_unknown_section),
+		cmocka_unit_test(test_err_unknown_key),
+		cmocka_unit_test(test_err_duplicate_key),
+		cmocka_unit_test(test_err_missing_required),
+		cmocka_unit_test(test_err_key_and_key_file),
+		cmocka_unit_test(test_err_gateway_sections),
+		cmocka_unit_test(test_err_addresses),
+		cmocka_unit_test(test_err_other_values),
+		cmocka_unit_test(test_err_key_material),
+		cmocka_unit_test(test_err_key_file),
+		cmocka_unit_test(test_err_peer_names),
+		cmocka_unit_test(test_err_across_peers),
+		cmocka_unit_test(test_err_line_syntax),
+		cmocka_unit_test(test_err_long_lines),
+		cmocka_unit_test(test_err_nul_byte),
+		cmocka_unit_test(test_err_file_size),
+		cmocka_unit_test(test_err_too_many),
+		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_example_confs),
+		cmocka_unit_test(test_quickstart_pair),
+		cmocka_unit_test(test_gateway_example),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -83,7 +83,8 @@ it_init() {
 	for c in ip ping iperf3 jq timeout stdbuf tcpdump; do
 		command -v "$c" > /dev/null || { echo "Bail out! $c missing (usertools/pmdvpn-test.sh installs it)"; exit 1; }
 	done
-	T=$(pv_tmpdir)
+	pv_tmpdir
+	T=$PV_TMP
 	chmod 700 "$T"
 	PV_LOGDIR=$T
 	trap it_cleanup EXIT
@@ -232,7 +233,7 @@ it_iperf_server() {
 # receiver got (0 on failure).
 it_iperf() {
 	local ns=$1 dst=$2 json=$3; shift 3
-	timeout 40 ip netns exec "$ns" iperf3 -c "$dst" -p 5201 --connect-timeout 3000 -J "$@" > "$json" 2>&1
+	timeout 40 ip netns exec "$ns" iperf3 -c "$dst" -p 5201 --connect-timeout 3000 -J "$@" > "$json" 2> "$json.err"
 	jq -r '(.end.sum_received.bytes // .end.sum.bytes // 0) as $b
 		| if .start.test_start.protocol == "UDP"
 		  then ((.end.sum.packets // 0) - (.end.sum.lost_packets // 0)) as $p | if $p > 0 then $b else 0 end

@@ -34,8 +34,8 @@ wire_check() {
 	wait "$p1" "$p2"
 	# join each packet's hex dump into one string, then look for the pattern
 	local hexw hexv
-	hexw=$(awk '/^\t0x/ { for (i = 2; i <= NF; i++) if ($i ~ /^[0-9a-f]{4}$/) printf "%s", $i } /^[0-9]/ { print "" }' "$T/wire.txt")
-	hexv=$(awk '/^\t0x/ { for (i = 2; i <= NF; i++) if ($i ~ /^[0-9a-f]{4}$/) printf "%s", $i } /^[0-9]/ { print "" }' "$T/vpn0.txt")
+	hexw=$(awk '/^\t0x/ { for (i = 2; i <= NF; i++) if ($i ~ /^[0-9a-f][0-9a-f][0-9a-f][0-9a-f]$/) printf "%s", $i } /^[0-9]/ { print "" }' "$T/wire.txt")
+	hexv=$(awk '/^\t0x/ { for (i = 2; i <= NF; i++) if ($i ~ /^[0-9a-f][0-9a-f][0-9a-f][0-9a-f]$/) printf "%s", $i } /^[0-9]/ { print "" }' "$T/vpn0.txt")
 	if grep -qi "spi=$spi" "$T/wire.txt"; then
 		it_ok "$label: ESP-in-UDP on the wire with spi $spi"
 	else

@@ -244,11 +244,11 @@ pv_counter() {
 }
 
 # ------------------------------------------------------------ misc
+# pv_tmpdir: a new temporary directory in PV_TMP (not in a subshell: it
+# must be recorded for pv_cleanup).
 pv_tmpdir() {
-	local d
-	d=$(mktemp -d "/tmp/pmdvpn-${PV_ID}.XXXXXX") || pv_die "mktemp failed"
-	PV_TMPDIRS+=("$d")
-	printf '%s\n' "$d"
+	PV_TMP=$(mktemp -d "/tmp/pmdvpn-${PV_ID}.XXXXXX") || pv_die "mktemp failed"
+	PV_TMPDIRS+=("$PV_TMP")
 }
 
 # pv_randhex BYTES: random key material as hex.

@@ -54,6 +54,27 @@ static bool nd_input(struct worker *w, struct rte_mbuf *m, struct rte_mbuf **tx,
 	return true;
 }
 
+/* Trims Ethernet padding so the mbuf holds exactly the IP packet (a LAN
+ * port pads small frames to 60 bytes; the ESP payload must not carry it).
+ * Returns 0, or -1 if the IP length field is impossible. */
+static int inner_trim(struct rte_mbuf *m)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len;
+
+	if ((p[0] >> 4) == 4)
+		len = rte_be_to_cpu_16(((const struct rte_ipv4_hdr *)p)->total_length);
+	else if ((p[0] >> 4) == 6)
+		len = sizeof(struct rte_ipv6_hdr) +
+		      rte_be_to_cpu_16(((const struct rte_ipv6_hdr *)p)->payload_len);
+	else
+		return -1;
+	if (unlikely(len > m->data_len || len < sizeof(struct rte_ipv4_hdr)))
+		return -1;
+	rte_pktmbuf_trim(m, (uint16_t)(m->data_len - len));
+	return 0;
+}
+
 static void too_big(struct worker *w, struct rte_mbuf *m, const struct sa_out *sa,
 		    struct rte_mbuf **tx, uint16_t *ntx)
 {
@@ -119,6 +140,10 @@ void worker_inside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 		struct sa_out *sa = w->peers[peer].sa_out;
 
 		rte_pktmbuf_adj(m, sizeof(*eth));
+		if (unlikely(inner_trim(m) != 0)) {
+			worker_drop(w, m, STATS_DROP_MALFORMED, peer);
+			continue;
+		}
 		if (unlikely(m->pkt_len > sa->mtu)) {
 			too_big(w, m, sa, to_host, &n_host);
 			continue;

@@ -20,7 +20,7 @@ int test_eal_init(void)
 	/* A file prefix per process: tests run in parallel must not share
 	 * a DPDK runtime directory. */
 	snprintf(prefix, sizeof(prefix), "--file-prefix=pmdvpn-ut-%d", (int)getpid());
-	char *argv[] = { "test", "-l", "0", "--no-huge", "-m", "256", "--no-pci",
+	char *argv[] = { "test", "-l", "0", "--no-huge", "-m", "512", "--no-pci",
 			 "--no-shconf", "--log-level=lib.*:error", prefix, NULL };
 	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
 

@@ -156,13 +156,14 @@ void worker_inside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 			worker_drop(w, m, STATS_DROP_NO_NEIGH, peer);
 			continue;
 		}
+		uint32_t inner_len = m->pkt_len;
 		int rc = esp_outb_prepare(sa, m, &ops[n_esp]);
 		if (unlikely(rc != STATS_OK)) {
 			worker_drop(w, m, rc, peer);
 			continue;
 		}
 		w->stats->peer[peer].tx_pkts++;
-		w->stats->peer[peer].tx_bytes += m->pkt_len;
+		w->stats->peer[peer].tx_bytes += inner_len;
 		sas[n_esp] = sa;
 		esp[n_esp++] = m;
 	}

@@ -33,7 +33,9 @@
 #include "test_eal.h"
 #include "worker.h"
 
-#define IP4(a, b, c, d) RTE_BE32(RTE_IPV4(a, b, c, d))
+/* RTE_IPV4() shifts a signed int: undefined for a first byte >= 128. */
+#define IP4(a, b, c, d) rte_cpu_to_be_32(((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | \
+					 ((uint32_t)(c) << 8) | (uint32_t)(d))
 
 struct side {
 	struct worker w;

@@ -7,12 +7,15 @@
  * The config is read and checked before the EAL starts, so a bad config
  * exits non-zero without creating a device or touching the host.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +35,20 @@ static void on_signal(int sig)
 		sig_report = 1;
 	else
 		sig_stop = 1;
+}
+
+static void make_state_dir(const char *state_file)
+{
+	char dir[PATH_MAX];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", state_file);
+	slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		return;
+	*slash = '\0';
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return; /* sa_seqstate_open() reports the real problem */
 }
 
 static void usage(FILE *f, const char *prog)
@@ -119,6 +136,9 @@ int main(int argc, char **argv)
 		conf_free(conf);
 		return 0;
 	}
+	/* The default state directory (/var/lib/pmdvpn) may not exist yet on a
+	 * fresh machine: create its last component, private to root. */
+	make_state_dir(conf->gw.state_file);
 	/* A static key must never reuse a sequence number after a restart:
 	 * without a writable state file there is no way to promise that. */
 	seq = sa_seqstate_open(conf->gw.state_file, err, sizeof(err));

@@ -86,4 +86,20 @@ for f in "$SRCDIR"/conf/*.conf; do
 		it_notok "shipped config $(basename "$f") passes --check" "$T/check.out"
 	fi
 done
+# every driver preset's [gateway] lines are valid config (merged into the
+# generated config in place of its wan line)
+for f in "$SRCDIR"/drivers-cfg/*.conf; do
+	[ -e "$f" ] || continue
+	keys=$(sed -n '/^\[gateway\]/,/^\[/{/^[a-z]/p}' "$f")
+	drop=$(sed 's/ *=.*//' <<< "$keys" | paste -sd'|')
+	awk -v keys="$keys" -v drop="^($drop) *=" '
+		$0 ~ drop { next }
+		{ print }
+		/^\[gateway\]/ { print keys }' "$T/good.conf" > "$T/preset.conf"
+	if [ -n "$keys" ] && timeout 10 "$PMDVPN" -- -f "$T/preset.conf" --check > "$T/check.out" 2>&1; then
+		it_ok "driver preset $(basename "$f") is valid config"
+	else
+		it_notok "driver preset $(basename "$f") is valid config" "$T/check.out"
+	fi
+done
 it_done

@@ -22,6 +22,55 @@ static bool on_link(uint32_t ip_be, uint32_t net_be, uint8_t plen)
 	return (rte_be_to_cpu_32(ip_be) & mask) == (rte_be_to_cpu_32(net_be) & mask);
 }
 
+static bool on_inside_subnet(const struct conf *c, uint32_t ip_be)
+{
+	for (unsigned i = 0; i < c->gw.n_inside_addr; i++) {
+		const struct conf_prefix *a = &c->gw.inside_addr[i];
+		uint32_t net;
+
+		if (a->family != AF_INET)
+			continue;
+		memcpy(&net, a->addr, 4);
+		if (on_link(ip_be, net, a->len))
+			return true;
+	}
+	return false;
+}
+
+static uint32_t inside_ipv4(const struct conf *c)
+{
+	uint32_t ip = 0;
+
+	for (unsigned i = c->gw.n_inside_addr; i-- > 0;)
+		if (c->gw.inside_addr[i].family == AF_INET)
+			memcpy(&ip, c->gw.inside_addr[i].addr, 4);
+	return ip;
+}
+
+/* inside = devargs: a LAN port, e.g. net_memif to a traffic generator.
+ * pmdvpn is the router on that LAN: it answers ARP for inside-address and
+ * for every address it routes, and resolves inner destinations itself. */
+static int open_inside_lan(struct gateway *g, char *err, size_t errlen)
+{
+	const struct conf *c = g->conf;
+	int rc;
+
+	if (inside_ipv4(c) == 0) {
+		snprintf(err, errlen, "inside = %s: a LAN port needs an IPv4 inside-address "
+			 "(the gateway's address on that LAN)", c->gw.inside_devargs);
+		return -EINVAL;
+	}
+	rc = port_probe(c->gw.inside_devargs, &g->inside_port, err, errlen);
+	if (rc != 0)
+		return rc;
+	g->inside_lan_open = true;
+	rc = port_start(g->inside_port, 1, g->mp, 0, err, errlen);
+	if (rc != 0)
+		return rc;
+	rte_eth_macaddr_get(g->inside_port, &g->hostif.router_mac);
+	return 0;
+}
+
 static int build_peer(struct gateway *g, unsigned i, char *err, size_t errlen)
 {
 	const struct conf *c = g->conf;
@@ -90,7 +139,9 @@ static void init_worker(struct gateway *g)
 
 	memset(w, 0, sizeof(*w));
 	w->wan_port = g->wan_port;
-	w->inside_port = g->hostif.port_id;
+	w->inside_port = g->inside_port;
+	w->inside_neigh = g->inside_neigh;
+	w->inside_ip = inside_ipv4(c);
 	rte_eth_macaddr_get(g->wan_port, &w->wan_mac);
 	w->router_mac = g->hostif.router_mac;
 	w->host_mac = g->hostif.host_mac;
@@ -148,11 +199,23 @@ int gateway_start(struct gateway *g, const struct conf *c, struct sa_seqstate *s
 			 rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
+	if (c->gw.inside == CONF_INSIDE_PORT) {
+		g->inside_neigh = neigh_create("pmdvpn_neigh_in", 1024, SOCKET_ID_ANY);
+		if (g->inside_neigh == NULL) {
+			snprintf(err, errlen, "cannot create the inside neighbour table");
+			return -ENOMEM;
+		}
+	}
 	for (unsigned i = 0; i < c->gw.n_neigh; i++) {
 		struct rte_ether_addr mac;
+		struct neigh_table *t = g->neigh;
 
+		/* A static neighbour on an inside subnet belongs to the LAN port
+		 * (a traffic generator that answers no ARP); the rest to the WAN. */
+		if (g->inside_neigh != NULL && on_inside_subnet(c, c->gw.neigh[i].ip))
+			t = g->inside_neigh;
 		memcpy(mac.addr_bytes, c->gw.neigh[i].mac, 6);
-		rc = neigh_add_static(g->neigh, c->gw.neigh[i].ip, &mac);
+		rc = neigh_add_static(t, c->gw.neigh[i].ip, &mac);
 		if (rc != 0) {
 			snprintf(err, errlen, "static neighbour %u: %s", i, strerror(-rc));
 			return rc;
@@ -175,18 +238,25 @@ int gateway_start(struct gateway *g, const struct conf *c, struct sa_seqstate *s
 	rc = port_start(g->wan_port, 1, g->mp, 0, err, errlen);
 	if (rc != 0)
 		return rc;
-	if (c->gw.inside != CONF_INSIDE_TAP) {
-		snprintf(err, errlen, "inside = %s is not supported yet (use inside = tap)",
-			 c->gw.inside == CONF_INSIDE_VIRTIO_USER ? "virtio-user" : "a LAN port");
+	if (c->gw.inside == CONF_INSIDE_VIRTIO_USER) {
+		snprintf(err, errlen, "inside = virtio-user needs /dev/vhost-net and is not "
+			 "supported yet: use inside = tap");
 		return -ENOTSUP;
 	}
-	rc = hostif_create(&g->hostif, &c->gw, g->mp, err, errlen);
-	if (rc != 0)
-		return rc;
-	g->hostif_open = true;
-	rc = hostif_configure(&g->hostif, c, g->tunnel_mtu, err, errlen);
-	if (rc != 0)
-		return rc;
+	if (c->gw.inside == CONF_INSIDE_PORT) {
+		rc = open_inside_lan(g, err, errlen);
+		if (rc != 0)
+			return rc;
+	} else {
+		rc = hostif_create(&g->hostif, &c->gw, g->mp, err, errlen);
+		if (rc != 0)
+			return rc;
+		g->hostif_open = true;
+		g->inside_port = g->hostif.port_id;
+		rc = hostif_configure(&g->hostif, c, g->tunnel_mtu, err, errlen);
+		if (rc != 0)
+			return rc;
+	}
 	init_worker(g);
 	g->worker.aead = aead_engine_create(c->gw.crypto);
 	if (g->worker.aead == NULL) {
@@ -236,9 +306,11 @@ void gateway_stop(struct gateway *g)
 	g->worker.aead = NULL;
 	if (g->hostif_open)
 		hostif_destroy(&g->hostif);
+	if (g->inside_lan_open)
+		port_close(g->inside_port);
 	if (g->wan_open)
 		port_close(g->wan_port);
-	g->hostif_open = g->wan_open = false;
+	g->hostif_open = g->wan_open = g->inside_lan_open = false;
 	for (unsigned i = 0; g->conf != NULL && i < g->conf->n_peers; i++) {
 		sa_out_free(g->sa_out[i]);
 		sa_in_free(g->sa_inb[i]);
@@ -248,6 +320,8 @@ void gateway_stop(struct gateway *g)
 	sa_table_free(g->sa_in);
 	route_free(g->routes);
 	neigh_free(g->neigh);
+	neigh_free(g->inside_neigh);
+	g->inside_neigh = NULL;
 	if (g->mp != NULL)
 		rte_mempool_free(g->mp);
 	g->sa_in = NULL;

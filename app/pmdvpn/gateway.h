@@ -20,7 +20,10 @@ struct gateway {
 	struct rte_mempool *mp;
 	uint16_t wan_port;
 	bool wan_open, hostif_open, worker_running;
-	struct hostif hostif;
+	struct hostif hostif;               /* inside = tap */
+	uint16_t inside_port;               /* the TAP's or the LAN port's id */
+	bool inside_lan_open;               /* inside = devargs of a LAN port */
+	struct neigh_table *inside_neigh;   /* LAN port only */
 	struct sa_table *sa_in;
 	struct route_table *routes;
 	struct neigh_table *neigh;

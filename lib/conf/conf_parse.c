@@ -932,8 +932,12 @@ finish_peer(struct parser *p)
 	peer->keymat_len = aead_key_len(peer->cipher) + 4;
 	if (check_keymat_len(p, &p->src_out) < 0 || check_keymat_len(p, &p->src_in) < 0)
 		return -1;
-	/* The same key both ways repeats nonces (both sides count from 1). */
-	if (memcmp(peer->key_out, peer->key_in, peer->keymat_len) == 0)
+	/* The same key both ways repeats nonces (both sides count from 1).
+	 * The one exception is a loopback peer (spi-in == spi-out), used with
+	 * a reflector for benchmarks: then there is a single SA whose
+	 * sequence numbers come from one counter, so no nonce repeats. */
+	if (memcmp(peer->key_out, peer->key_in, peer->keymat_len) == 0 &&
+	    peer->spi_in != peer->spi_out)
 		return perr(p, p->src_in.line,
 			    "%s: must differ from %s: use one key per direction",
 			    keys[p->src_in.id].name, keys[p->src_out.id].name);

@@ -49,7 +49,12 @@ struct worker {
 	/* tables */
 	const struct sa_table *sa_in;
 	const struct route_table *routes;
-	struct neigh_table *neigh;
+	struct neigh_table *neigh;          /* WAN neighbours */
+	/* Inside neighbours when the inside is a LAN port (NULL for the TAP,
+	 * whose only neighbour is the host: host_mac). Inner IPv4
+	 * destinations are resolved on the LAN from inside_ip. */
+	struct neigh_table *inside_neigh;
+	uint32_t inside_ip;                 /* network order; 0 = none */
 	struct worker_peer peers[STATS_MAX_PEERS];
 	unsigned n_peers;
 	struct aead_engine *aead;

@@ -23,11 +23,18 @@ static void arp_input(struct worker *w, struct rte_mbuf *m, struct rte_mbuf **tx
 		worker_drop(w, m, STATS_DROP_MALFORMED, -1);
 		return;
 	}
+	if (w->inside_neigh != NULL)
+		neigh_learn(w->inside_neigh, a.sip, &a.sha);
 	if (a.op == RTE_ARP_OP_REQUEST && a.tip != a.sip &&
-	    route_lookup_v4(w->routes, a.tip) != ROUTE_NONE) {
+	    ((w->inside_ip != 0 && a.tip == w->inside_ip) ||
+	     route_lookup_v4(w->routes, a.tip) != ROUTE_NONE)) {
 		neigh_arp_make_reply(m, &w->router_mac);
 		w->stats->event[STATS_EV_ARP_REPLIED]++;
 		tx[(*ntx)++] = m;
+		return;
+	}
+	if (a.op == RTE_ARP_OP_REPLY && w->inside_neigh != NULL) {
+		rte_pktmbuf_free(m); /* learned above */
 		return;
 	}
 	worker_drop(w, m, STATS_DROP_UNHANDLED, -1);

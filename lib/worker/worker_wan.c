@@ -82,9 +82,41 @@ static void arp_input(struct worker *w, struct rte_mbuf *m, struct rte_mbuf **tx
 	rte_pktmbuf_free(m); /* replies and others' requests: learned what we could */
 }
 
+/* The Ethernet destination of a decrypted packet: the host on a TAP; on a
+ * LAN port the inner IPv4 destination's MAC, resolved by ARP (the request
+ * is queued on `tx`). Returns 0, or -1 if not resolved yet. */
+static int inside_dst_mac(struct worker *w, const struct rte_mbuf *m, struct rte_ether_addr *mac,
+			  struct rte_mbuf **tx, uint16_t *ntx)
+{
+	const struct rte_ipv4_hdr *ip;
+	struct rte_mbuf *req;
+
+	if (w->inside_neigh == NULL) {
+		*mac = w->host_mac;
+		return 0;
+	}
+	if (!RTE_ETH_IS_IPV4_HDR(m->packet_type))
+		return -1; /* no IPv6 neighbour discovery on LAN ports yet */
+	ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	if (neigh_lookup(w->inside_neigh, ip->dst_addr, mac) == 0)
+		return 0;
+	if (w->inside_ip != 0 && neigh_want(w->inside_neigh, ip->dst_addr, rte_rdtsc())) {
+		req = rte_pktmbuf_alloc(w->mp);
+		if (req != NULL && neigh_arp_build_request(req, &w->router_mac, w->inside_ip,
+							   ip->dst_addr) == 0) {
+			w->stats->event[STATS_EV_ARP_REQUESTED]++;
+			tx[(*ntx)++] = req;
+		} else {
+			rte_pktmbuf_free(req);
+		}
+	}
+	return -1;
+}
+
 static void esp_deliver(struct worker *w, struct rte_mbuf *m, const struct sa_in *sa,
 			struct rte_mbuf **tx, uint16_t *ntx)
 {
+	struct rte_ether_addr dst;
 	struct rte_ether_hdr *eth;
 	bool ok;
 	uint16_t type;
@@ -102,6 +134,10 @@ static void esp_deliver(struct worker *w, struct rte_mbuf *m, const struct sa_in
 		worker_drop(w, m, STATS_DROP_POLICY, sa->peer);
 		return;
 	}
+	if (unlikely(inside_dst_mac(w, m, &dst, tx, ntx) != 0)) {
+		worker_drop(w, m, STATS_DROP_NO_NEIGH, sa->peer);
+		return;
+	}
 	w->stats->peer[sa->peer].rx_pkts++;
 	w->stats->peer[sa->peer].rx_bytes += m->pkt_len;
 	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
@@ -109,7 +145,7 @@ static void esp_deliver(struct worker *w, struct rte_mbuf *m, const struct sa_in
 		worker_drop(w, m, STATS_DROP_NO_MBUF, sa->peer);
 		return;
 	}
-	eth->dst_addr = w->host_mac;
+	eth->dst_addr = dst;
 	eth->src_addr = w->router_mac;
 	eth->ether_type = rte_cpu_to_be_16(type);
 	tx[(*ntx)++] = m;
@@ -117,7 +153,7 @@ static void esp_deliver(struct worker *w, struct rte_mbuf *m, const struct sa_in
 
 void worker_wan_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct rte_mbuf *esp[WORKER_BURST_MAX], *to_host[WORKER_BURST_MAX], *to_wan[WORKER_BURST_MAX];
+	struct rte_mbuf *esp[WORKER_BURST_MAX], *to_host[2 * WORKER_BURST_MAX], *to_wan[WORKER_BURST_MAX];
 	struct aead_op ops[WORKER_BURST_MAX];
 	struct sa_in *sas[WORKER_BURST_MAX];
 	uint64_t seqs[WORKER_BURST_MAX];

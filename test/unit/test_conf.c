@@ -714,6 +714,14 @@ test_err_key_material(void **state)
 	expect_err(GW "[peer p]\n"
 		   PEER_BODY("198.18.0.2", "10.0.0.0/8", "0x2001", "0x1001", K20A, K20A), 11,
 		   "key-in: must differ from key-out");
+	/* ...except for a loopback peer (one SA: spi-in == spi-out), the
+	 * benchmark set-up where a reflector returns our own ESP. */
+	{
+		struct conf *c = parse_ok(GW "[peer p]\n"
+			PEER_BODY("198.18.0.2", "10.0.0.0/8", "0x2001", "0x2001", K20A, K20A));
+		assert_int_equal(c->peers[0].spi_in, c->peers[0].spi_out);
+		conf_free(c);
+	}
 }
 
 static void

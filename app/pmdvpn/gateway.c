@@ -147,19 +147,6 @@ static void init_worker(struct gateway *g)
 	w->host_mac = g->hostif.host_mac;
 	w->wan_ip = c->gw.wan_ip;
 	w->udp_port = rte_cpu_to_be_16(c->gw.udp_port);
-	w->icmp_src4 = c->gw.wan_ip;
-	/* ICMPv6 errors come from a link-local address derived from our MAC
-	 * unless an IPv6 inside address is configured. */
-	w->icmp_src6[0] = 0xfe;
-	w->icmp_src6[1] = 0x80;
-	memcpy(&w->icmp_src6[10], w->router_mac.addr_bytes, 6);
-	for (unsigned i = c->gw.n_inside_addr; i-- > 0;) {
-		const struct conf_prefix *a = &c->gw.inside_addr[i];
-		if (a->family == AF_INET)
-			memcpy(&w->icmp_src4, a->addr, 4);
-		else
-			memcpy(w->icmp_src6, a->addr, 16);
-	}
 	w->sa_in = g->sa_in;
 	w->routes = g->routes;
 	w->neigh = g->neigh;
@@ -295,13 +282,18 @@ void gateway_maintain(struct gateway *g)
 	}
 }
 
-void gateway_stop(struct gateway *g)
+void gateway_halt(struct gateway *g)
 {
 	if (g->worker_running) {
 		g->worker.stop = true;
 		rte_eal_wait_lcore(g->worker_lcore);
 		g->worker_running = false;
 	}
+}
+
+void gateway_stop(struct gateway *g)
+{
+	gateway_halt(g);
 	aead_engine_free(g->worker.aead);
 	g->worker.aead = NULL;
 	if (g->hostif_open)

@@ -41,6 +41,8 @@ int gateway_start(struct gateway *g, const struct conf *c, struct sa_seqstate *s
 		  char *err, size_t errlen);
 /* Control-plane housekeeping (sequence number reservations); call often. */
 void gateway_maintain(struct gateway *g);
+/* Stops the worker (counters are final; ports still open). */
+void gateway_halt(struct gateway *g);
 /* Stops the worker, removes the host interface (and its routes), closes
  * the ports and wipes every key. */
 void gateway_stop(struct gateway *g);

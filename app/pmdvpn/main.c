@@ -166,6 +166,7 @@ int main(int argc, char **argv)
 		gateway_stop(&gw);
 		goto out_eal;
 	}
+	report_set_ports(gw.wan_port, gw.inside_port);
 	printf("pmdvpn: worker lcore %u, tunnel mtu %u, %u peers, crypto %s\n", gw.worker_lcore,
 	       gw.tunnel_mtu, conf->n_peers, aead_engine_describe(gw.worker.aead));
 	printf("pmdvpn: ready\n");
@@ -181,8 +182,9 @@ int main(int argc, char **argv)
 			control_tick(&mc);
 		}
 	}
-	gateway_stop(&gw);
+	gateway_halt(&gw);
 	report_stats(stdout, conf);
+	gateway_stop(&gw);
 	status = EXIT_SUCCESS;
 out_eal:
 	rte_eal_cleanup();

@@ -21,7 +21,7 @@ static int
 load_err(char *err, size_t errlen, const char *path, const char *what)
 {
 	if (err != NULL && errlen > 0)
-		snprintf(err, errlen, "%s:0: %s", path, what);
+		snprintf(err, errlen, "%s: %s", path, what);
 	return -1;
 }
 

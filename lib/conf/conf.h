@@ -8,8 +8,8 @@
  *              spi-in, key-in | key-in-file, esn, replay-window, encap
  *
  * The parser has no DPDK dependency (it is fuzzed on its own). Every error
- * is reported as "FILE:LINE: what is wrong" (LINE 0 when the whole file is
- * at fault: unreadable, too large, no [gateway]); on error nothing is returned
+ * is reported as "FILE:LINE: what is wrong" (just "FILE: ..." when the whole
+ * file is at fault: unreadable, too large, no [gateway]); on error nothing is returned
  * and nothing outside the parser was touched. Key bytes are never part of
  * an error message, and are wiped by conf_free().
  */

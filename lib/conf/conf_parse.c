@@ -90,7 +90,9 @@ perr(struct parser *p, unsigned line, const char *fmt, ...)
 
 	if (p->err == NULL || p->errlen == 0)
 		return -1;
-	n = snprintf(p->err, p->errlen, "%s:%u: ", p->name, line);
+	/* line 0: the whole file is at fault, there is no line to name */
+	n = line ? snprintf(p->err, p->errlen, "%s:%u: ", p->name, line)
+		 : snprintf(p->err, p->errlen, "%s: ", p->name);
 	if (n < 0 || (size_t)n >= p->errlen)
 		return -1;
 	va_start(ap, fmt);

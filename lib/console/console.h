@@ -13,12 +13,16 @@
 #include "conf.h"
 
 /* Counters, one item per line:
- *   port NAME rx-pkts N rx-bytes N tx-pkts N tx-bytes N
+ *   port NAME rx-pkts N rx-bytes N tx-pkts N tx-bytes N rx-missed N rx-nombuf N
+ *             rx-errors N tx-errors N   (the last four from the driver)
  *   peer NAME tx-pkts N tx-bytes N rx-pkts N rx-bytes N   (+ "peer NAME drop CAUSE N")
  *   drop CAUSE N        (every cause)
  *   event NAME N
  *   lcore N busy-cycles N idle-cycles N polls N            (lcores that polled) */
 void report_stats(FILE *f, const struct conf *c);
+/* The ethdev ports behind the "wan" and "inside" lines: their drivers'
+ * own counters (missed, no mbuf, errors) are added to those lines. */
+void report_set_ports(uint16_t wan_port, uint16_t inside_port);
 /* One line per peer: name, endpoint, cipher, SPIs, subnets, packets. */
 void report_peers(FILE *f, const struct conf *c);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <inttypes.h>
 
+#include <rte_ethdev.h>
 #include <rte_lcore.h>
 
 #include "console.h"
@@ -10,15 +11,34 @@
 static const char *const port_names[] = { [WORKER_PORT_WAN] = "wan",
 					   [WORKER_PORT_INSIDE] = "inside" };
 
+static uint16_t port_ids[RTE_DIM(port_names)];
+static bool port_ids_set;
+
+void report_set_ports(uint16_t wan_port, uint16_t inside_port)
+{
+	port_ids[WORKER_PORT_WAN] = wan_port;
+	port_ids[WORKER_PORT_INSIDE] = inside_port;
+	port_ids_set = true;
+}
+
 void report_stats(FILE *f, const struct conf *c)
 {
 	static struct stats_lcore sum; /* large: not on the stack */
 
 	stats_sum(&sum);
-	for (unsigned p = 0; p < RTE_DIM(port_names); p++)
+	for (unsigned p = 0; p < RTE_DIM(port_names); p++) {
+		struct rte_eth_stats es;
+
 		fprintf(f, "port %s rx-pkts %" PRIu64 " rx-bytes %" PRIu64 " tx-pkts %" PRIu64
-			" tx-bytes %" PRIu64 "\n", port_names[p], sum.port[p].rx_pkts,
+			" tx-bytes %" PRIu64, port_names[p], sum.port[p].rx_pkts,
 			sum.port[p].rx_bytes, sum.port[p].tx_pkts, sum.port[p].tx_bytes);
+		/* What the driver lost before pmdvpn saw it. */
+		if (port_ids_set && rte_eth_stats_get(port_ids[p], &es) == 0)
+			fprintf(f, " rx-missed %" PRIu64 " rx-nombuf %" PRIu64 " rx-errors %" PRIu64
+				" tx-errors %" PRIu64, es.imissed, es.rx_nombuf, es.ierrors,
+				es.oerrors);
+		fputc('\n', f);
+	}
 	for (unsigned i = 0; i < c->n_peers && i < STATS_MAX_PEERS; i++) {
 		const struct stats_peer *sp = &sum.peer[i];
 

@@ -57,8 +57,7 @@ int icmp_echo_reply(struct rte_mbuf *m)
 	return 0;
 }
 
-static struct rte_mbuf *too_big4(struct rte_mempool *mp, const struct rte_mbuf *orig, uint16_t mtu,
-				 uint32_t src4)
+static struct rte_mbuf *too_big4(struct rte_mempool *mp, const struct rte_mbuf *orig, uint16_t mtu)
 {
 	const struct rte_ipv4_hdr *oip = rte_pktmbuf_mtod(orig, const struct rte_ipv4_hdr *);
 	uint32_t quote = RTE_MIN(orig->data_len, (uint32_t)ICMP4_QUOTE_MAX);
@@ -84,7 +83,7 @@ static struct rte_mbuf *too_big4(struct rte_mempool *mp, const struct rte_mbuf *
 	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + sizeof(*icmp) + quote));
 	ip->time_to_live = 64;
 	ip->next_proto_id = IPPROTO_ICMP;
-	ip->src_addr = src4;
+	ip->src_addr = oip->dst_addr; /* see icmp_too_big() */
 	ip->dst_addr = oip->src_addr;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	icmp = (struct rte_icmp_hdr *)(ip + 1);
@@ -98,8 +97,7 @@ static struct rte_mbuf *too_big4(struct rte_mempool *mp, const struct rte_mbuf *
 	return m;
 }
 
-static struct rte_mbuf *too_big6(struct rte_mempool *mp, const struct rte_mbuf *orig, uint16_t mtu,
-				 const uint8_t src6[16])
+static struct rte_mbuf *too_big6(struct rte_mempool *mp, const struct rte_mbuf *orig, uint16_t mtu)
 {
 	const struct rte_ipv6_hdr *oip = rte_pktmbuf_mtod(orig, const struct rte_ipv6_hdr *);
 	uint32_t quote = RTE_MIN(orig->data_len,
@@ -122,7 +120,7 @@ static struct rte_mbuf *too_big6(struct rte_mempool *mp, const struct rte_mbuf *
 	ip6->payload_len = rte_cpu_to_be_16((uint16_t)plen);
 	ip6->proto = IPPROTO_ICMPV6;
 	ip6->hop_limits = 64;
-	memcpy(ip6->src_addr, src6, 16);
+	memcpy(ip6->src_addr, oip->dst_addr, 16); /* see icmp_too_big() */
 	memcpy(ip6->dst_addr, oip->src_addr, 16);
 	icmp = (uint8_t *)(ip6 + 1);
 	icmp[0] = ICMP6_PACKET_TOO_BIG;
@@ -136,8 +134,13 @@ static struct rte_mbuf *too_big6(struct rte_mempool *mp, const struct rte_mbuf *
 	return m;
 }
 
+/*
+ * The error's source is the unreachable packet's own destination: pmdvpn
+ * speaks for the path to it. That address is routed through the inside
+ * interface, so the host's reverse-path filter accepts it, whereas the
+ * host's own inside-address as a source is dropped as a martian.
+ */
 struct rte_mbuf *icmp_too_big(struct rte_mempool *mp, const struct rte_mbuf *orig, uint16_t mtu,
-			      uint32_t src4, const uint8_t src6[16],
 			      const struct rte_ether_addr *src_mac, const struct rte_ether_addr *dst_mac)
 {
 	const uint8_t *v = rte_pktmbuf_mtod(orig, const uint8_t *);
@@ -146,10 +149,10 @@ struct rte_mbuf *icmp_too_big(struct rte_mempool *mp, const struct rte_mbuf *ori
 	uint16_t type;
 
 	if ((v[0] >> 4) == 4) {
-		m = too_big4(mp, orig, mtu, src4);
+		m = too_big4(mp, orig, mtu);
 		type = RTE_ETHER_TYPE_IPV4;
 	} else {
-		m = too_big6(mp, orig, mtu, src6);
+		m = too_big6(mp, orig, mtu);
 		type = RTE_ETHER_TYPE_IPV6;
 	}
 	if (m == NULL)

@@ -44,8 +44,6 @@ struct worker {
 	/* addresses, network order */
 	uint32_t wan_ip;
 	uint16_t udp_port;                  /* local ESP-in-UDP port, network order */
-	uint32_t icmp_src4;                 /* source of ICMP errors sent to the host */
-	uint8_t icmp_src6[16];
 	/* tables */
 	const struct sa_table *sa_in;
 	const struct route_table *routes;
@@ -89,11 +87,10 @@ void worker_drop(struct worker *w, struct rte_mbuf *m, int cause, int peer);
 /* Turns an ICMP echo request to us into the reply, in place. 0 or -1. */
 int icmp_echo_reply(struct rte_mbuf *m);
 /* Builds "fragmentation needed" (IPv4) / "packet too big" (IPv6) for the
- * inner packet `orig` (starting at its IP header), addressed to its
- * source, in a new mbuf with an Ethernet header. NULL if none is due (IPv4
- * without DF) or no mbuf. */
+ * inner packet `orig` (starting at its IP header), from its destination to
+ * its source, in a new mbuf with an Ethernet header. NULL if none is due
+ * (IPv4 without DF) or no mbuf. */
 struct rte_mbuf *icmp_too_big(struct rte_mempool *mp, const struct rte_mbuf *orig, uint16_t mtu,
-			      uint32_t src4, const uint8_t src6[16],
 			      const struct rte_ether_addr *src_mac, const struct rte_ether_addr *dst_mac);
 
 #endif

@@ -85,8 +85,14 @@ static int inner_trim(struct rte_mbuf *m)
 static void too_big(struct worker *w, struct rte_mbuf *m, const struct sa_out *sa,
 		    struct rte_mbuf **tx, uint16_t *ntx)
 {
-	struct rte_mbuf *icmp = icmp_too_big(w->mp, m, sa->mtu, w->icmp_src4, w->icmp_src6,
-					     &w->router_mac, &w->host_mac);
+	struct rte_ether_addr dst = w->host_mac;
+	struct rte_mbuf *icmp;
+
+	/* On a LAN port the sender is whoever sent the frame. */
+	if (w->inside_neigh != NULL)
+		dst = rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->src_addr;
+	rte_pktmbuf_adj(m, sizeof(struct rte_ether_hdr));
+	icmp = icmp_too_big(w->mp, m, sa->mtu, &w->router_mac, &dst);
 
 	if (icmp != NULL) {
 		w->stats->event[STATS_EV_ICMP_TOO_BIG]++;
@@ -146,13 +152,13 @@ void worker_inside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 		}
 		struct sa_out *sa = w->peers[peer].sa_out;
 
+		if (unlikely(m->pkt_len - sizeof(*eth) > sa->mtu)) {
+			too_big(w, m, sa, to_host, &n_host);
+			continue;
+		}
 		rte_pktmbuf_adj(m, sizeof(*eth));
 		if (unlikely(inner_trim(m) != 0)) {
 			worker_drop(w, m, STATS_DROP_MALFORMED, peer);
-			continue;
-		}
-		if (unlikely(m->pkt_len > sa->mtu)) {
-			too_big(w, m, sa, to_host, &n_host);
 			continue;
 		}
 		/* Resolve before encrypting: no AEAD pass for a packet that

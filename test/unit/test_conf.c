@@ -94,7 +94,10 @@ check_err(const char *err, const char *name, unsigned line, const char *substr)
 {
 	char prefix[PATH_MAX + 32];
 
-	snprintf(prefix, sizeof(prefix), "%s:%u: ", name, line);
+	if (line == 0) /* whole-file errors name no line */
+		snprintf(prefix, sizeof(prefix), "%s: ", name);
+	else
+		snprintf(prefix, sizeof(prefix), "%s:%u: ", name, line);
 	if (strncmp(err, prefix, strlen(prefix)) != 0)
 		fail_msg("expected '%s...', got '%s'", prefix, err);
 	if (strstr(err, substr) == NULL)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -9,6 +10,17 @@
 #include <rte_mbuf.h>
 
 #include "test_eal.h"
+
+static char runtime_dir[128];
+
+/* The EAL creates /var/run/dpdk/<prefix> even with --no-shconf; a test
+ * run must not leave one directory per process behind. */
+static void cleanup(void)
+{
+	rte_eal_cleanup();
+	if (runtime_dir[0] != '\0')
+		rmdir(runtime_dir);
+}
 
 int test_eal_init(void)
 {
@@ -21,11 +33,13 @@ int test_eal_init(void)
 	 * a DPDK runtime directory. */
 	snprintf(prefix, sizeof(prefix), "--file-prefix=pmdvpn-ut-%d", (int)getpid());
 	char *argv[] = { "test", "-l", "0", "--no-huge", "-m", "512", "--no-pci",
-			 "--no-shconf", "--log-level=lib.*:error", prefix, NULL };
+			 "--no-shconf", "--no-telemetry", "--log-level=lib.*:error", prefix, NULL };
 	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
 
 	if (rte_eal_init(argc, argv) < 0)
 		return -1;
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
+	atexit(cleanup);
 	done = 1;
 	return 0;
 }

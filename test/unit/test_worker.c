@@ -98,10 +98,6 @@ static void side_init(struct side *s, const char *name, uint32_t wan_ip, uint32_
 	rte_eth_random_addr(w->host_mac.addr_bytes);
 	w->wan_ip = wan_ip;
 	w->udp_port = RTE_BE16(4500);
-	w->icmp_src4 = wan_ip;
-	w->icmp_src6[0] = 0xfe;
-	w->icmp_src6[1] = 0x80;
-	w->icmp_src6[15] = 1;
 
 	snprintf(n, sizeof(n), "%s_sa", name);
 	s->sat = sa_table_create(n, 16, SOCKET_ID_ANY);
@@ -158,6 +154,24 @@ static int setup(void **state)
 	/* each knows the other's WAN MAC statically, as pktgen set-ups do */
 	assert_int_equal(neigh_add_static(A.nt, IP4(198, 18, 0, 2), &B.w.wan_mac), 0);
 	assert_int_equal(neigh_add_static(B.nt, IP4(198, 18, 0, 1), &A.w.wan_mac), 0);
+	return 0;
+}
+
+static void side_free(struct side *s)
+{
+	aead_engine_free(s->w.aead);
+	sa_table_free(s->sat);
+	sa_out_free(s->so);
+	sa_in_free(s->si);
+	route_free(s->rt);
+	neigh_free(s->nt);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	side_free(&A);
+	side_free(&B);
 	return 0;
 }
 
@@ -388,6 +402,8 @@ static void test_too_big(void **state)
 	assert_int_equal(take(A.in_tx, out, 4), 1);
 	ip = rte_pktmbuf_mtod_offset(out[0], const struct rte_ipv4_hdr *, 14);
 	assert_int_equal(ip->dst_addr, IP4(198, 19, 0, 5));
+	/* from the unreachable destination, so the host's rp_filter takes it */
+	assert_int_equal(ip->src_addr, IP4(198, 19, 1, 7));
 	assert_int_equal(rte_ipv4_cksum(ip), 0);
 	icmp = (const struct rte_icmp_hdr *)(ip + 1);
 	assert_int_equal(icmp->icmp_type, 3);
@@ -410,6 +426,7 @@ static void test_too_big(void **state)
 	const uint8_t *ic6 = (const uint8_t *)(ip6 + 1);
 	assert_int_equal(ip6->proto, IPPROTO_ICMPV6);
 	assert_memory_equal(ip6->dst_addr, src, 16);
+	assert_memory_equal(ip6->src_addr, dst, 16);
 	assert_int_equal(ic6[0], 2);
 	uint32_t sum = rte_raw_cksum(ic6, rte_be_to_cpu_16(ip6->payload_len)) +
 		       rte_ipv6_phdr_cksum(ip6, 0);
@@ -688,5 +705,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_seq_exhausted, test_setup, test_teardown),
 	};
 
-	return cmocka_run_group_tests(tests, setup, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }

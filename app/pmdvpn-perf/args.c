@@ -463,7 +463,7 @@ int perf_args_parse(int argc, char **argv, struct perf_opts *o, FILE *out,
 	err[0] = '\0';
 	optind = 0; /* glibc: full re-initialisation, so tests can call us again */
 	opterr = 0;
-	while ((idx = -1, opt = getopt_long(argc, argv, "+h", longopts, &idx)) != -1) {
+	while ((idx = -1, opt = getopt_long(argc, argv, "+:h", longopts, &idx)) != -1) {
 		if (opt == 'h') {
 			perf_args_usage(out, argv[0]);
 			return 1;
@@ -471,7 +471,7 @@ int perf_args_parse(int argc, char **argv, struct perf_opts *o, FILE *out,
 		if (opt == '?') {
 			if (optopt != 0 && optopt != 'h' && optopt < 256 && optopt > 0)
 				return fail(err, errlen, "unknown option '-%c'", optopt);
-			return fail(err, errlen, "unknown option or missing value: '%s'",
+			return fail(err, errlen, "unknown option '%s'",
 				    argv[optind - 1]);
 		}
 		if (opt == ':')

@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The poll loops of pmdvpn-perf. Everything runs on one lcore: generate on
+ * the tx port, count on the rx port, reflect on the reflect port, and once
+ * a second print a progress line (the only syscall, off the packet path). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "run.h"
+
+#define RX_BURST 64u
+
+int perf_ctx_init(struct perf_ctx *c, const struct perf_opts *o, volatile sig_atomic_t *stop,
+		  uint64_t hz)
+{
+	memset(c, 0, sizeof(*c));
+	c->o = o;
+	c->stop = stop;
+	c->hz = hz;
+	c->tx_port = c->rx_port = c->reflect_port = PERF_NO_PORT;
+	c->tx_pc = c->rx_pc = c->refl_pc = -1;
+	c->n_sizes = perf_size_seq(o, c->sizes, PERF_IMIX_LEN);
+	c->flowtab = calloc(o->flows, sizeof(*c->flowtab));
+	c->seq = calloc(o->flows, sizeof(*c->seq));
+	c->flow_tx = calloc(o->flows, sizeof(*c->flow_tx));
+	if (c->flowtab == NULL || c->seq == NULL || c->flow_tx == NULL || c->n_sizes == 0 ||
+	    perf_rx_init(&c->rx, o->flows, hz) != 0) {
+		perf_ctx_free(c);
+		return -1;
+	}
+	for (uint32_t f = 0; f < o->flows; f++)
+		perf_flow_init(o, f, &c->flowtab[f]);
+	return 0;
+}
+
+void perf_ctx_free(struct perf_ctx *c)
+{
+	if (c->n_pending) {
+		rte_pktmbuf_free_bulk(c->pending, c->n_pending);
+		c->n_pending = 0;
+	}
+	free(c->flowtab);
+	free(c->seq);
+	free(c->flow_tx);
+	c->flowtab = NULL;
+	c->seq = NULL;
+	c->flow_tx = NULL;
+	perf_rx_free(&c->rx);
+}
+
+/* Hands built packets to the PMD; what it does not take stays pending and
+ * goes first next time, so sequence numbers are sent in order, never lost
+ * inside the generator. */
+static void flush_pending(struct perf_ctx *c)
+{
+	struct perf_port_count *pc = &c->pc[c->tx_pc];
+	uint16_t nb;
+
+	nb = rte_eth_tx_burst(c->tx_port, 0, c->pending, (uint16_t)c->n_pending);
+	for (uint16_t i = 0; i < nb; i++) {
+		pc->tx_bytes += c->pending[i]->pkt_len;
+		c->tx_bytes += c->pending[i]->pkt_len;
+	}
+	pc->tx += nb;
+	c->tx += nb;
+	if (nb < c->n_pending) {
+		pc->tx_full++;
+		memmove(c->pending, c->pending + nb, (c->n_pending - nb) * sizeof(c->pending[0]));
+	}
+	c->n_pending -= nb;
+}
+
+static void gen_tx(struct perf_ctx *c, struct perf_rate *rate, uint64_t now)
+{
+	unsigned n;
+
+	if (c->n_pending) {
+		flush_pending(c);
+		if (c->n_pending)
+			return;
+	}
+	n = perf_rate_take(rate, now, c->o->burst);
+	if (n == 0)
+		return;
+	if (unlikely(rte_pktmbuf_alloc_bulk(c->mp, c->pending, n) != 0)) {
+		rate->credited -= n; /* try again: the pool refills as the PMDs free */
+		c->alloc_fail++;
+		return;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_mbuf *m = c->pending[i];
+		uint32_t f = c->next_flow;
+		uint16_t len = c->sizes[c->size_i];
+
+		if (++c->size_i == c->n_sizes)
+			c->size_i = 0;
+		if (++c->next_flow == c->o->flows)
+			c->next_flow = 0;
+		perf_build(rte_pktmbuf_mtod(m, uint8_t *), len, &c->flowtab[f], f, c->seq[f]++, now);
+		c->flow_tx[f]++;
+		m->data_len = len;
+		m->pkt_len = len;
+	}
+	c->n_pending = n;
+	flush_pending(c);
+}
+
+/* At the end of a phase: what never left the generator is not sent. */
+static void drop_pending(struct perf_ctx *c)
+{
+	for (unsigned i = 0; i < c->n_pending; i++) {
+		struct perf_stamp st;
+		struct rte_mbuf *m = c->pending[i];
+
+		if (perf_parse_stamp(rte_pktmbuf_mtod(m, uint8_t *), m->data_len, &st) == 0 &&
+		    st.flow < c->o->flows)
+			c->flow_tx[st.flow]--;
+	}
+	if (c->n_pending)
+		rte_pktmbuf_free_bulk(c->pending, c->n_pending);
+	c->n_pending = 0;
+}
+
+static unsigned rx_poll(struct perf_ctx *c)
+{
+	struct rte_mbuf *pkts[RX_BURST];
+	struct perf_port_count *pc = &c->pc[c->rx_pc];
+	uint16_t nb = rte_eth_rx_burst(c->rx_port, 0, pkts, RX_BURST);
+	uint64_t now;
+
+	if (nb == 0)
+		return 0;
+	now = rte_rdtsc();
+	for (uint16_t i = 0; i < nb; i++) {
+		if (i + 1 < nb)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		perf_rx_frame(&c->rx, rte_pktmbuf_mtod(pkts[i], uint8_t *), pkts[i]->data_len, now);
+		pc->rx_bytes += pkts[i]->pkt_len;
+	}
+	pc->rx += nb;
+	rte_pktmbuf_free_bulk(pkts, nb);
+	return nb;
+}
+
+static unsigned reflect_poll(struct perf_ctx *c)
+{
+	struct rte_mbuf *pkts[RX_BURST], *out[RX_BURST];
+	struct perf_port_count *pc = &c->pc[c->refl_pc];
+	uint16_t nb = rte_eth_rx_burst(c->reflect_port, 0, pkts, RX_BURST), n = 0, sent;
+	uint64_t bytes = 0;
+
+	if (nb == 0)
+		return 0;
+	pc->rx += nb;
+	for (uint16_t i = 0; i < nb; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		pc->rx_bytes += m->pkt_len;
+		if (unlikely(perf_reflect_swap(rte_pktmbuf_mtod(m, uint8_t *), m->data_len) != 0)) {
+			c->reflect_other++;
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		out[n++] = m;
+	}
+	sent = n ? rte_eth_tx_burst(c->reflect_port, 0, out, n) : 0;
+	for (uint16_t i = 0; i < sent; i++)
+		bytes += out[i]->pkt_len;
+	pc->tx += sent;
+	pc->tx_bytes += bytes;
+	c->reflected += sent;
+	c->reflect_bytes += bytes;
+	if (unlikely(sent < n)) {
+		pc->tx_full++;
+		c->reflect_dropped += n - sent;
+		rte_pktmbuf_free_bulk(out + sent, n - sent);
+	}
+	return nb;
+}
+
+/* One phase: send at pps for duration seconds (0 = until a signal), then
+ * drain. Fills t (and counters in c). */
+static void gen_phase(struct perf_ctx *c, uint64_t pps, double duration, bool progress,
+		      struct perf_trial *t)
+{
+	const struct perf_opts *o = c->o;
+	struct perf_rate rate;
+	uint64_t now = rte_rdtsc(), start = now, tx_end = 0, drain_end = 0;
+	uint64_t end = duration > 0 ? start + (uint64_t)(duration * (double)c->hz) : UINT64_MAX;
+	uint64_t next_print = start + c->hz, last_print = start, last_tx = 0, last_rx = 0;
+	/* Make up for at most 1 ms (or 4 bursts) of a stall. */
+	uint64_t backlog = pps / 1000 > 4 * o->burst ? pps / 1000 : 4 * o->burst;
+	bool sending = true;
+
+	perf_rx_reset(&c->rx);
+	memset(c->flow_tx, 0, o->flows * sizeof(*c->flow_tx));
+	c->tx = c->tx_bytes = 0;
+	perf_rate_init(&rate, c->hz, pps, start, backlog);
+	for (;;) {
+		now = rte_rdtsc();
+		if (sending) {
+			if (unlikely(*c->stop || now >= end)) {
+				sending = false;
+				tx_end = now;
+				drain_end = now + (uint64_t)(o->drain_ms * (double)c->hz / 1000.0);
+			} else {
+				gen_tx(c, &rate, now);
+			}
+		} else {
+			if (c->n_pending)
+				flush_pending(c);
+			/* Everything back: no need to wait out the drain. */
+			if (now >= drain_end || (c->n_pending == 0 && c->rx.rx + c->rx.bad_flow >= c->tx))
+				break;
+		}
+		rx_poll(c);
+		if (c->reflect_port != PERF_NO_PORT)
+			reflect_poll(c);
+		if (unlikely(progress && now >= next_print)) {
+			char line[160];
+			double dt = (double)(now - last_print) / (double)c->hz;
+
+			perf_fmt_progress(line, sizeof(line), (double)(now - start) / (double)c->hz,
+					  (double)(c->tx - last_tx) / dt, (double)(c->rx.rx - last_rx) / dt,
+					  c->tx - last_tx, c->rx.rx - last_rx, &c->rx.interval);
+			puts(line);
+			fflush(stdout);
+			perf_hist_reset(&c->rx.interval);
+			last_tx = c->tx;
+			last_rx = c->rx.rx;
+			last_print = now;
+			next_print += c->hz;
+		}
+	}
+	drop_pending(c);
+	t->rate_pps = (double)pps;
+	t->seconds = (double)(tx_end - start) / (double)c->hz;
+	t->tx = c->tx;
+	t->tx_bytes = c->tx_bytes;
+	t->rx = c->rx.rx;
+	t->rx_bytes = c->rx.rx_bytes;
+	t->ooo = c->rx.ooo;
+	t->lat_p50_us = (double)perf_hist_quantile(&c->rx.total, 0.5) / 1000.0;
+	t->lat_p99_us = (double)perf_hist_quantile(&c->rx.total, 0.99) / 1000.0;
+	t->lat_max_us = c->rx.total.n ? (double)c->rx.total.max / 1000.0 : 0;
+	c->rate_skipped = rate.skipped;
+	t->pass = false;
+}
+
+static void fill_result(struct perf_ctx *c, const struct perf_trial *t, struct perf_result *r)
+{
+	r->seconds = t->seconds;
+	r->tx = t->tx;
+	r->tx_bytes = t->tx_bytes;
+	r->rx = t->rx;
+	r->rx_bytes = t->rx_bytes;
+	r->foreign = c->rx.foreign;
+	r->bad_flow = c->rx.bad_flow;
+	r->ooo = c->rx.ooo;
+	r->lat = &c->rx.total;
+	r->n_flows = c->o->flows;
+	r->flows = c->rx.flows;
+	r->flow_tx = c->flow_tx;
+	r->rate_skipped = c->rate_skipped;
+}
+
+static void port_stats(struct perf_ctx *c, struct perf_result *r)
+{
+	for (unsigned i = 0; i < c->n_pc; i++) {
+		struct rte_eth_stats st;
+
+		r->ports[i] = c->pc[i];
+		if (rte_eth_stats_get(c->pc[i].id, &st) == 0)
+			r->ports[i].rx_missed = st.imissed + st.rx_nombuf;
+	}
+	r->n_ports = c->n_pc;
+	r->reflected = c->reflected;
+	r->reflect_bytes = c->reflect_bytes;
+	r->reflect_dropped = c->reflect_dropped;
+	r->reflect_other = c->reflect_other;
+}
+
+int perf_run_gen(struct perf_ctx *c, struct perf_result *res)
+{
+	const struct perf_opts *o = c->o;
+	struct perf_trial t;
+
+	res->mode = "gen";
+	res->avg_frame = perf_size_seq_avg(c->sizes, c->n_sizes);
+	if (!o->search) {
+		gen_phase(c, o->rate_pps, o->duration_s, !o->quiet, &t);
+		fill_result(c, &t, res);
+	} else {
+		struct perf_search s;
+		double pps;
+
+		res->trials = calloc(o->search_max_trials, sizeof(*res->trials));
+		if (res->trials == NULL)
+			return -1;
+		res->searched = true;
+		perf_search_init(&s, (double)o->rate_pps, o->loss_tolerance_pct,
+				 o->search_precision_pct, o->search_max_trials);
+		while (!*c->stop && perf_search_next(&s, &pps)) {
+			struct perf_trial *tr = &res->trials[res->n_trials];
+			double offered;
+
+			gen_phase(c, (uint64_t)(pps + 0.5), o->trial_duration_s, false, tr);
+			if (*c->stop)
+				break; /* an interrupted trial proves nothing */
+			/* A line-rate trial offers what it achieved. */
+			offered = pps > 0 ? pps : (tr->seconds > 0 ? (double)tr->tx / tr->seconds : 0);
+			tr->pass = perf_search_record(&s, offered, tr->tx, tr->rx);
+			tr->rate_pps = offered;
+			res->n_trials++;
+			printf("trial %2u: rate %12.0f pps  tx %12lu  rx %12lu  loss %8.4f%%  "
+			       "p99 %8.1f us  %s\n", res->n_trials, offered, (unsigned long)tr->tx,
+			       (unsigned long)tr->rx, perf_loss_pct(tr->tx, tr->rx), tr->lat_p99_us,
+			       tr->pass ? "pass" : "FAIL");
+			fflush(stdout);
+			fill_result(c, tr, res);
+		}
+		res->search_best_pps = s.best;
+		printf("search: highest rate with loss <= %g%%: %.0f pps\n", o->loss_tolerance_pct,
+		       s.best);
+	}
+	res->interrupted = *c->stop != 0;
+	port_stats(c, res);
+	return 0;
+}
+
+int perf_run_reflect(struct perf_ctx *c, struct perf_result *res)
+{
+	const struct perf_opts *o = c->o;
+	uint64_t now = rte_rdtsc(), start = now, last = now, next_print = now + c->hz;
+	uint64_t end = o->duration_s > 0 ? start + (uint64_t)(o->duration_s * (double)c->hz)
+					 : UINT64_MAX;
+	uint64_t last_n = 0;
+
+	res->mode = "reflect";
+	while (!*c->stop && now < end) {
+		reflect_poll(c);
+		now = rte_rdtsc();
+		if (unlikely(!o->quiet && now >= next_print)) {
+			double dt = (double)(now - last) / (double)c->hz;
+
+			printf("[%3.0fs] reflect %.3f Mpps (total %lu, dropped %lu, not IPv4 %lu)\n",
+			       (double)(now - start) / (double)c->hz,
+			       (double)(c->reflected - last_n) / dt / 1e6, (unsigned long)c->reflected,
+			       (unsigned long)c->reflect_dropped, (unsigned long)c->reflect_other);
+			fflush(stdout);
+			last_n = c->reflected;
+			last = now;
+			next_print += c->hz;
+		}
+	}
+	res->seconds = (double)(now - start) / (double)c->hz;
+	res->interrupted = *c->stop != 0;
+	res->avg_frame = c->reflected ? (double)c->reflect_bytes / (double)c->reflected : 0;
+	port_stats(c, res);
+	return 0;
+}

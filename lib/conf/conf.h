@@ -2,7 +2,7 @@
 /*
  * conf: the INI config file of a gateway and its model.
  *
- *   [gateway]  wan, wan-address, wan-gateway, inside, inside-name,
+ *   [gateway]  wan, wan-address, wan-gateway, inside, inside-name, inside-offload,
  *              inside-address, neighbour, state-file, crypto, ...
  *   [peer NAME] endpoint, subnets, cipher, spi-out, key-out | key-out-file,
  *              spi-in, key-in | key-in-file, esn, replay-window, encap
@@ -62,6 +62,9 @@ struct conf_gateway {
 	enum conf_inside_kind inside;
 	char inside_devargs[CONF_DEVARGS_MAX]; /* for CONF_INSIDE_PORT */
 	char inside_name[CONF_IFNAME_MAX];   /* host interface name, default "vpn0" */
+	/* inside = tap: open the TAP with a virtio-net header and TSO/USO/
+	 * checksum offloads (vtap, default yes); no = DPDK's net_tap PMD */
+	bool inside_offload;
 	struct conf_prefix inside_addr[CONF_MAX_INSIDE_ADDR]; /* assigned to the host interface */
 	unsigned n_inside_addr;
 	struct conf_neigh neigh[CONF_MAX_NEIGH]; /* static WAN neighbours */

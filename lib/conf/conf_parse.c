@@ -40,7 +40,7 @@ enum key_id {
 	/* [gateway] */
 	K_WAN, K_WAN_ADDRESS, K_WAN_GATEWAY, K_INSIDE, K_INSIDE_NAME,
 	K_INSIDE_ADDRESS, K_NEIGHBOUR, K_STATE_FILE, K_CRYPTO, K_WAN_MTU,
-	K_UDP_PORT,
+	K_UDP_PORT, K_INSIDE_OFFLOAD,
 	/* [peer NAME] */
 	K_ENDPOINT, K_SUBNETS, K_CIPHER, K_SPI_OUT, K_KEY_OUT, K_KEY_OUT_FILE,
 	K_SPI_IN, K_KEY_IN, K_KEY_IN_FILE, K_ESN, K_REPLAY_WINDOW, K_ENCAP,
@@ -502,6 +502,14 @@ gw_inside(struct parser *p, char *val)
 }
 
 static int
+gw_inside_offload(struct parser *p, char *val)
+{
+	if (parse_bool(val, &p->c->gw.inside_offload) < 0)
+		return ERR(p, "inside-offload: expected yes or no, got '%.*s'", ECHO_MAX, val);
+	return 0;
+}
+
+static int
 gw_inside_name(struct parser *p, char *val)
 {
 	if (!name_ok(val, CONF_IFNAME_MAX - 1) || strcmp(val, ".") == 0 ||
@@ -864,6 +872,7 @@ static const struct key_def keys[K_MAX] = {
 	[K_CRYPTO] = { "crypto", SEC_GATEWAY, false, gw_crypto },
 	[K_WAN_MTU] = { "wan-mtu", SEC_GATEWAY, false, gw_wan_mtu },
 	[K_UDP_PORT] = { "udp-port", SEC_GATEWAY, false, gw_udp_port },
+	[K_INSIDE_OFFLOAD] = { "inside-offload", SEC_GATEWAY, false, gw_inside_offload },
 	[K_ENDPOINT] = { "endpoint", SEC_PEER, false, peer_endpoint },
 	[K_SUBNETS] = { "subnets", SEC_PEER, false, peer_subnets },
 	[K_CIPHER] = { "cipher", SEC_PEER, false, peer_cipher },
@@ -1158,6 +1167,7 @@ set_defaults(struct conf_gateway *gw)
 	gw->wan_mtu = 1500;
 	gw->udp_port = DEFAULT_PORT;
 	gw->inside = CONF_INSIDE_TAP;
+	gw->inside_offload = true;
 	strcpy(gw->inside_name, DEFAULT_INSIDE_NAME);
 	strcpy(gw->state_file, DEFAULT_STATE_FILE);
 	gw->crypto = AEAD_IMPL_IMB;

@@ -329,6 +329,7 @@ test_defaults(void **state)
 	assert_int_equal(c->gw.wan_gateway, 0);
 	assert_int_equal(c->gw.inside, CONF_INSIDE_TAP);
 	assert_string_equal(c->gw.inside_name, "vpn0");
+	assert_true(c->gw.inside_offload);
 	assert_int_equal(c->gw.n_inside_addr, 0);
 	assert_int_equal(c->gw.n_neigh, 0);
 	assert_string_equal(c->gw.state_file, "/var/lib/pmdvpn/seq.state");
@@ -642,6 +643,32 @@ test_err_addresses(void **state)
 	expect_err(GW "neighbour = fe80::1 02:00:00:00:00:02\n", 4, "not a unicast IPv4");
 	expect_err(GW "neighbour = 198.18.0.2 02:00:00:00:00:02\n"
 		   "neighbour = 198.18.0.2 02:00:00:00:00:03\n", 5, "given twice");
+}
+
+/* inside-offload picks vtap (yes, the default) or DPDK's net_tap (no). */
+static void
+test_inside_offload(void **state)
+{
+	static const char *const no[] = { "no", "off", "false", "0" };
+	static const char *const yes[] = { "yes", "on", "true", "1" };
+	char text[256];
+	struct conf *c;
+
+	(void)state;
+	for (unsigned i = 0; i < 4; i++) {
+		snprintf(text, sizeof(text), GW "inside-offload = %s\n", no[i]);
+		c = parse_ok(text);
+		assert_false(c->gw.inside_offload);
+		conf_free(c);
+		snprintf(text, sizeof(text), GW "inside-offload = %s\n", yes[i]);
+		c = parse_ok(text);
+		assert_true(c->gw.inside_offload);
+		conf_free(c);
+	}
+	expect_err(GW "inside-offload = maybe\n", 4, "inside-offload: expected yes or no");
+	expect_err(GW "inside-offload =\n", 4, "inside-offload");
+	expect_err(GW "inside-offload = no\ninside-offload = yes\n", 5, "inside-offload");
+	expect_err("[peer x]\ninside-offload = no\n", 2, "inside-offload");
 }
 
 static void
@@ -1225,6 +1252,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_inside_offload),
 		cmocka_unit_test(test_syntax_variants),
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_relative_paths),

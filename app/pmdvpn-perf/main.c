@@ -209,10 +209,10 @@ static int run_ports(const struct perf_opts *o)
 	}
 	if (!o->quiet) {
 		for (unsigned i = 0; i < c.n_pc; i++)
-			printf("pmdvpn-perf: port %u %s up%s%s%s\n", c.pc[i].id, c.pc[i].name,
+			fprintf(perf_log(o), "pmdvpn-perf: port %u %s up%s%s%s\n", c.pc[i].id, c.pc[i].name,
 			       (int)i == c.tx_pc ? " tx" : "", (int)i == c.rx_pc ? " rx" : "",
 			       (int)i == c.refl_pc ? " reflect" : "");
-		fflush(stdout);
+		fflush(perf_log(o));
 	}
 	if (o->mode == PERF_MODE_GEN ? perf_run_gen(&c, &res) : perf_run_reflect(&c, &res)) {
 		fprintf(stderr, "pmdvpn-perf: out of memory\n");

@@ -64,9 +64,15 @@ void perf_print_summary(FILE *f, const struct perf_opts *o, const struct perf_re
 	double s = r->seconds;
 
 	size_desc(sz, sizeof(sz), o);
-	fprintf(f, "\n== pmdvpn-perf %s: %.2f s, frames %s bytes (avg %.1f), %u flows, rate ",
-		r->mode, s, sz, r->avg_frame, o->flows);
-	if (o->rate_pps)
+	if (strcmp(r->mode, "gen") != 0)
+		fprintf(f, "\n== pmdvpn-perf %s: %.2f s, avg frame %.1f bytes%s ==\n", r->mode, s,
+			r->avg_frame, r->interrupted ? " (interrupted)" : "");
+	else
+		fprintf(f, "\n== pmdvpn-perf %s: %.2f s, frames %s bytes (avg %.1f), %u flows, rate ",
+			r->mode, s, sz, r->avg_frame, o->flows);
+	if (strcmp(r->mode, "gen") != 0)
+		;
+	else if (o->rate_pps)
 		fprintf(f, "%" PRIu64 " pps%s ==\n", o->rate_pps, r->interrupted ? " (interrupted)" : "");
 	else
 		fprintf(f, "line%s ==\n", r->interrupted ? " (interrupted)" : "");

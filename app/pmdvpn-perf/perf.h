@@ -66,6 +66,12 @@ struct perf_opts {
 	enum aead_impl impl;
 };
 
+/* Progress and trial lines: stderr with --json, so stdout is pure JSON. */
+static inline FILE *perf_log(const struct perf_opts *o)
+{
+	return o->json ? stderr : stdout;
+}
+
 /* ---- args.c ---- */
 
 /* Defaults, then argv (the part after "--", argv[0] is ignored). Returns

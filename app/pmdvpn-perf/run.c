@@ -227,8 +227,8 @@ static void gen_phase(struct perf_ctx *c, uint64_t pps, double duration, bool pr
 			perf_fmt_progress(line, sizeof(line), (double)(now - start) / (double)c->hz,
 					  (double)(c->tx - last_tx) / dt, (double)(c->rx.rx - last_rx) / dt,
 					  c->tx - last_tx, c->rx.rx - last_rx, &c->rx.interval);
-			puts(line);
-			fflush(stdout);
+			fprintf(perf_log(o), "%s\n", line);
+			fflush(perf_log(o));
 			perf_hist_reset(&c->rx.interval);
 			last_tx = c->tx;
 			last_rx = c->rx.rx;
@@ -316,15 +316,15 @@ int perf_run_gen(struct perf_ctx *c, struct perf_result *res)
 			tr->pass = perf_search_record(&s, offered, tr->tx, tr->rx);
 			tr->rate_pps = offered;
 			res->n_trials++;
-			printf("trial %2u: rate %12.0f pps  tx %12lu  rx %12lu  loss %8.4f%%  "
+			fprintf(perf_log(o), "trial %2u: rate %12.0f pps  tx %12lu  rx %12lu  loss %8.4f%%  "
 			       "p99 %8.1f us  %s\n", res->n_trials, offered, (unsigned long)tr->tx,
 			       (unsigned long)tr->rx, perf_loss_pct(tr->tx, tr->rx), tr->lat_p99_us,
 			       tr->pass ? "pass" : "FAIL");
-			fflush(stdout);
+			fflush(perf_log(o));
 			fill_result(c, tr, res);
 		}
 		res->search_best_pps = s.best;
-		printf("search: highest rate with loss <= %g%%: %.0f pps\n", o->loss_tolerance_pct,
+		fprintf(perf_log(o), "search: highest rate with loss <= %g%%: %.0f pps\n", o->loss_tolerance_pct,
 		       s.best);
 	}
 	res->interrupted = *c->stop != 0;
@@ -347,11 +347,11 @@ int perf_run_reflect(struct perf_ctx *c, struct perf_result *res)
 		if (unlikely(!o->quiet && now >= next_print)) {
 			double dt = (double)(now - last) / (double)c->hz;
 
-			printf("[%3.0fs] reflect %.3f Mpps (total %lu, dropped %lu, not IPv4 %lu)\n",
+			fprintf(perf_log(o), "[%3.0fs] reflect %.3f Mpps (total %lu, dropped %lu, not IPv4 %lu)\n",
 			       (double)(now - start) / (double)c->hz,
 			       (double)(c->reflected - last_n) / dt / 1e6, (unsigned long)c->reflected,
 			       (unsigned long)c->reflect_dropped, (unsigned long)c->reflect_other);
-			fflush(stdout);
+			fflush(perf_log(o));
 			last_n = c->reflected;
 			last = now;
 			next_print += c->hz;

@@ -17,7 +17,7 @@ enum {
 	OPT_FLOWS, OPT_SIZE, OPT_IMIX, OPT_IMIX_SIZES, OPT_RATE, OPT_DURATION,
 	OPT_DRAIN, OPT_LINK_TIMEOUT, OPT_BURST, OPT_SEARCH, OPT_LOSS_TOL,
 	OPT_TRIAL, OPT_PRECISION, OPT_MAX_TRIALS, OPT_JSON, OPT_QUIET, OPT_CIPHER,
-	OPT_IMPL,
+	OPT_IMPL, OPT_WARMUP,
 };
 
 static const struct option longopts[] = {
@@ -39,6 +39,7 @@ static const struct option longopts[] = {
 	{ "rate", required_argument, NULL, OPT_RATE },
 	{ "duration", required_argument, NULL, OPT_DURATION },
 	{ "drain-ms", required_argument, NULL, OPT_DRAIN },
+	{ "warmup", required_argument, NULL, OPT_WARMUP },
 	{ "link-timeout", required_argument, NULL, OPT_LINK_TIMEOUT },
 	{ "burst", required_argument, NULL, OPT_BURST },
 	{ "search", no_argument, NULL, OPT_SEARCH },
@@ -84,6 +85,8 @@ void perf_args_usage(FILE *f, const char *prog)
 "  --duration S         seconds to send (default 10; 0 = until SIGINT;\n"
 "                       reflect mode runs until a signal by default)\n"
 "  --drain-ms MS        wait this long for packets in flight (default 200)\n"
+"  --warmup S           first send 1000 pps for S seconds, not counted (lets\n"
+"                       a gateway on the other side start and learn; default 0)\n"
 "  --burst N            packets per burst, 1..%u (default 32)\n"
 "RFC 2544 search (gen mode):\n"
 "  --search             binary search for the highest rate with loss <= tolerance\n"
@@ -385,6 +388,10 @@ static int one_opt(struct perf_opts *o, int opt, const char *arg, const char *na
 	case OPT_DRAIN:
 		if (parse_double(arg, 0, 60000, &o->drain_ms) != 0)
 			return fail(err, errlen, "--drain-ms: '%s' is not 0..60000", arg);
+		return 0;
+	case OPT_WARMUP:
+		if (parse_double(arg, 0, 3600, &o->warmup_s) != 0)
+			return fail(err, errlen, "--warmup: '%s' is not 0..3600 seconds", arg);
 		return 0;
 	case OPT_LINK_TIMEOUT:
 		if (parse_double(arg, 0, 3600, &o->link_timeout_s) != 0)

@@ -53,6 +53,7 @@ struct perf_opts {
 	uint64_t rate_pps;                 /* 0 = line rate */
 	double duration_s;                 /* 0 = until a signal */
 	double drain_ms;
+	double warmup_s;                   /* low-rate traffic first, not counted */
 	double link_timeout_s;
 	unsigned burst;
 	bool search;

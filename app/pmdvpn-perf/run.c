@@ -291,6 +291,11 @@ int perf_run_gen(struct perf_ctx *c, struct perf_result *res)
 
 	res->mode = "gen";
 	res->avg_frame = perf_size_seq_avg(c->sizes, c->n_sizes);
+	if (o->warmup_s > 0) {
+		gen_phase(c, 1000, o->warmup_s, false, &t);
+		fprintf(perf_log(o), "warm-up: %lu sent, %lu back\n", (unsigned long)t.tx,
+			(unsigned long)t.rx);
+	}
 	if (!o->search) {
 		gen_phase(c, o->rate_pps, o->duration_s, !o->quiet, &t);
 		fill_result(c, &t, res);

@@ -202,6 +202,7 @@ static void test_errors(void **state)
 	bad("--imix-sizes", "--imix-sizes", "64,594,1420,64", NULL);
 	bad("--loss-tolerance", "--loss-tolerance", "101", NULL);
 	bad("--trial-duration", "--trial-duration", "0", NULL);
+	bad("--warmup", "--warmup", "-1", NULL);
 	bad("--cipher", "--cipher", "aes-128-cbc", NULL);
 	bad("--impl", "--impl", "gnutls", NULL);
 	bad("at most", "--port", "a", "--port", "b", "--port", "c", "--port", "d", "--port", "e",

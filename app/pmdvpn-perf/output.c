@@ -211,10 +211,11 @@ void perf_print_json(FILE *f, const struct perf_opts *o, const struct perf_resul
 		for (unsigned i = 0; i < r->n_trials; i++) {
 			const struct perf_trial *t = &r->trials[i];
 
-			fprintf(f, "%s{\"rate_pps\":%.0f,\"seconds\":%.6f,\"tx\":%" PRIu64 ",\"rx\":%"
-				PRIu64 ",\"loss_pct\":%.6f,\"out_of_order\":%" PRIu64 ",\"lat_p50_us\":%.3f,"
+			fprintf(f, "%s{\"rate_pps\":%.0f,\"seconds\":%.6f,\"offered\":%" PRIu64
+				",\"tx\":%" PRIu64 ",\"rx\":%" PRIu64 ",\"loss_pct\":%.6f,\"out_of_order\":%" PRIu64 ",\"lat_p50_us\":%.3f,"
 				"\"lat_p99_us\":%.3f,\"lat_max_us\":%.3f,\"pass\":%s}", i ? "," : "",
-				t->rate_pps, t->seconds, t->tx, t->rx, perf_loss_pct(t->tx, t->rx), t->ooo,
+				t->rate_pps, t->seconds, t->offered, t->tx, t->rx,
+				perf_loss_pct(t->offered, t->rx), t->ooo,
 				t->lat_p50_us, t->lat_p99_us, t->lat_max_us, t->pass ? "true" : "false");
 		}
 		fprintf(f, "]}");

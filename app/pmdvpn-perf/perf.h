@@ -239,6 +239,7 @@ struct perf_trial {
 	double rate_pps;    /* offered (0 = line) */
 	double seconds;
 	uint64_t tx, tx_bytes, rx, rx_bytes, ooo;
+	uint64_t offered;   /* packets the schedule called for (>= tx) */
 	double lat_p50_us, lat_p99_us, lat_max_us;
 	bool pass;
 };

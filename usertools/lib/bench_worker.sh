@@ -1,0 +1,195 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# shellcheck shell=bash
+#
+# Part 2 of usertools/pmdvpn-bench.sh: what one pmdvpn worker lcore does.
+#
+#   pmdvpn-perf (gen)  --memif--> inside  pmdvpn  WAN --memif--> pmdvpn-perf
+#        counts clear  <--------           (one worker)  <------  (reflects ESP
+#        frames back                                              or counts it)
+#
+# The gateway's only peer is a loopback peer (spi-in == spi-out, one key):
+# what the reflector sends back is ESP for the same SA, decrypted by the
+# same worker and routed back to the generator by a static neighbour.
+#
+#   bench_worker "CIPHERS" "SIZES" SECS
+# Needs BENCH_PERF_OK (bench_crypto.sh), PMDVPN, PV_TMP.
+
+BENCH_W_GW_WAN_MAC=02:00:00:00:01:01
+BENCH_W_REFL_MAC=02:00:00:00:01:02
+BENCH_W_GW_IN_MAC=02:00:00:00:02:01
+BENCH_W_GEN_MAC=02:00:00:00:02:02
+BENCH_W_GW_WAN_IP=198.18.20.1
+BENCH_W_REFL_IP=198.18.20.2
+BENCH_W_GW_IN_IP=198.18.10.1
+BENCH_W_GEN_IP=198.18.10.2
+BENCH_W_DST_IP=198.18.10.3     # behind the loopback peer, and the generator's again
+
+bench__key_bytes() {
+	case $1 in
+	aes-128-gcm) echo 20 ;;
+	*) echo 36 ;;
+	esac
+}
+
+# bench__worker_conf CIPHER DIR: the gateway config (both ports are memif
+# servers with their control socket in DIR, so nothing outside DIR is used).
+bench__worker_conf() {
+	local c=$1 d=$2 key
+	key=$(pv_randhex "$(bench__key_bytes "$c")")
+	umask 077
+	cat > "$d/gw.conf" <<-EOF
+	# pmdvpn-bench part 2: one gateway, inside = LAN port to pmdvpn-perf,
+	# WAN = memif to pmdvpn-perf's reflector; a loopback peer.
+	[gateway]
+	wan = net_memif0,role=server,id=0,socket=$d/wan.sock,socket-abstract=no,mac=$BENCH_W_GW_WAN_MAC
+	wan-address = $BENCH_W_GW_WAN_IP/24
+	inside = net_memif1,role=server,id=0,socket=$d/in.sock,socket-abstract=no,mac=$BENCH_W_GW_IN_MAC
+	inside-address = $BENCH_W_GW_IN_IP/24
+	neighbour = $BENCH_W_GEN_IP $BENCH_W_GEN_MAC
+	neighbour = $BENCH_W_DST_IP $BENCH_W_GEN_MAC
+	neighbour = $BENCH_W_REFL_IP $BENCH_W_REFL_MAC
+	state-file = $d/seq.state
+	crypto = ipsec-mb
+
+	[peer loop]
+	endpoint = $BENCH_W_REFL_IP:4500
+	subnets = $BENCH_W_GEN_IP/31
+	cipher = $c
+	spi-out = 0x4242
+	key-out = $key
+	spi-in = 0x4242
+	key-in = $key
+	EOF
+	umask 022
+}
+
+# bench__busy FILE: the sum of the busy-cycles of all lcores in a report.
+bench__busy() {
+	awk '$1 == "lcore" { for (i = 3; i < NF; i++) if ($i == "busy-cycles") s += $(i + 1) }
+	     END { printf "%.0f\n", s }' "$1"
+}
+
+# bench__gw_snap NAME FILE: a counter report into FILE (empty on failure).
+bench__gw_snap() {
+	pv_gw_stats "$1" > "$2" 2>/dev/null || : > "$2"
+}
+
+# bench__cyc BUSY0FILE BUSY1FILE KEY FIELD: busy cycles per counted packet.
+bench__cyc() {
+	local b0 b1 p0 p1
+	[ -s "$1" ] && [ -s "$2" ] || { echo -; return; }
+	b0=$(bench__busy "$1") b1=$(bench__busy "$2")
+	p0=$(pv_counter "$3" "$4" < "$1") p1=$(pv_counter "$3" "$4" < "$2")
+	awk -v b="$((b1 - b0))" -v p="$((p1 - p0))" 'BEGIN { if (p > 0) printf "%.0f\n", b / p; else print "-" }'
+}
+
+bench__pct() {   # limit cycles, pmdvpn cycles -> percent (or -)
+	awk -v l="${1:--}" -v c="${2:--}" 'BEGIN {
+		if (l ~ /^[0-9.]+$/ && c ~ /^[0-9.]+$/ && c > 0) printf "%.0f%%\n", 100 * l / c; else print "-" }'
+}
+
+bench__worker_na() {
+	local c=$1 s=$2 why=$3 m
+	for m in encrypt decrypt "round trip"; do
+		bench_na 2 "pmdvpn worker $m" "$c" "$s" "n/a ($why)"
+	done
+}
+
+# bench__worker_size NAME NS DIR CIPHER SIZE SECS
+bench__worker_size() {
+	local name=$1 ns=$2 d=$3 c=$4 s=$5 secs=$6 tmo j why
+	local memif_in="net_memif2,role=client,id=0,socket=$d/in.sock,socket-abstract=no,mac=$BENCH_W_GEN_MAC"
+	local memif_wan="net_memif3,role=client,id=0,socket=$d/wan.sock,socket-abstract=no,mac=$BENCH_W_REFL_MAC"
+	local -a traffic
+	# shellcheck disable=SC2207
+	traffic=(--src-mac "$BENCH_W_GEN_MAC" --dst-mac "$BENCH_W_GW_IN_MAC" --src-ip "$BENCH_W_GEN_IP"
+		 --dst-ip "$BENCH_W_DST_IP" $(bench_size_args "$s") --duration "$secs" --drain-ms 200
+		 --link-timeout 10 --quiet --json)
+	tmo=$((${secs%.*} + 30))
+	local enc_cyc=- enc_mpps=- enc_gbps=- rt_cyc=- rt_mpps=- rt_gbps=- rt_note="" enc_note=""
+	local lim=${BENCH_LIMIT_CYC[$c/$s]:-}
+
+	# encrypt: the generator counts what leaves the WAN port
+	bench__gw_snap "$name" "$d/e0.txt"
+	bench_perf "$ns" "$d/enc-$s.json" "$d/enc-$s.err" "$tmo" --vdev "$memif_in" --vdev "$memif_wan" \
+		-- --tx-port net_memif2 --rx-port net_memif3 "${traffic[@]}"
+	bench__gw_snap "$name" "$d/e1.txt"
+	if j=$(bench_json_line "$d/enc-$s.json"); then
+		read -r enc_mpps enc_gbps < <(jq -r '
+			(.ports[] | select(.name == "net_memif3") | .rx_packets) as $n |
+			[($n / .seconds / 1e6), ($n / .seconds * .avg_frame * 8 / 1e9)] | @tsv' <<< "$j")
+		enc_mpps=$(bench_fmt 3 "$enc_mpps") enc_gbps=$(bench_fmt 2 "$enc_gbps")
+		enc_cyc=$(bench__cyc "$d/e0.txt" "$d/e1.txt" "peer loop" tx-pkts)
+	else
+		why=$(grep -m1 '^pmdvpn-perf' "$d/enc-$s.err" | cut -c1-70)
+		enc_note="n/a (pmdvpn-perf: ${why:-no result})"
+	fi
+
+	# round trip: the ESP comes back through the reflector and is decrypted
+	bench__gw_snap "$name" "$d/r0.txt"
+	bench_perf "$ns" "$d/rt-$s.json" "$d/rt-$s.err" "$tmo" --vdev "$memif_in" \
+		-- --reflect-port "$memif_wan" "${traffic[@]}"
+	bench__gw_snap "$name" "$d/r1.txt"
+	if j=$(bench_json_line "$d/rt-$s.json"); then
+		read -r rt_mpps rt_gbps loss < <(jq -r '[.rx.mpps, .rx.gbps, .loss_pct] | @tsv' <<< "$j")
+		rt_mpps=$(bench_fmt 3 "$rt_mpps") rt_gbps=$(bench_fmt 2 "$rt_gbps")
+		rt_cyc=$(bench__cyc "$d/r0.txt" "$d/r1.txt" "peer loop" rx-pkts)
+		awk -v l="$loss" 'BEGIN { exit !(l > 1) }' && rt_note="loss $(bench_fmt 1 "$loss")%"
+		[ "$(pv_counter 'peer loop' rx-pkts < "$d/r1.txt")" = "$(pv_counter 'peer loop' rx-pkts < "$d/r0.txt")" ] &&
+			rt_note="nothing came back: see $d/rt-$s.err"
+	else
+		why=$(grep -m1 '^pmdvpn-perf' "$d/rt-$s.err" | cut -c1-70)
+		rt_note="n/a (pmdvpn-perf: ${why:-no result})"
+	fi
+
+	if [ -n "$enc_note" ]; then
+		bench_na 2 "pmdvpn worker encrypt" "$c" "$s" "$enc_note"
+	else
+		bench_add 2 "pmdvpn worker encrypt" "$c" "$s" "$enc_mpps" "$enc_gbps" "$enc_cyc" \
+			"$(bench__pct "$lim" "$enc_cyc")" - - ""
+	fi
+	if [ "$enc_cyc" != - ] && [ "$rt_cyc" != - ] && [ "$rt_cyc" -gt "$enc_cyc" ]; then
+		local dec=$((rt_cyc - enc_cyc))
+		bench_add 2 "pmdvpn worker decrypt (derived)" "$c" "$s" - - "$dec" \
+			"$(bench__pct "$lim" "$dec")" - - "round trip - encrypt cycles; no ESP replay mode yet"
+	else
+		bench_na 2 "pmdvpn worker decrypt" "$c" "$s" \
+			"n/a (pmdvpn-perf has no ESP replay mode; round trip - encrypt not available)"
+	fi
+	if [[ $rt_note == n/a* ]]; then
+		bench_na 2 "pmdvpn worker round trip" "$c" "$s" "$rt_note"
+	else
+		bench_add 2 "pmdvpn worker round trip" "$c" "$s" "$rt_mpps" "$rt_gbps" "$rt_cyc" \
+			"$(bench__pct "$lim" "$rt_cyc")" - - "$rt_note"
+	fi
+}
+
+bench_worker() {
+	local ciphers=$1 sizes=$2 secs=$3 c s d name ns="${PV_ID}-w" why i=0
+	if [ "$BENCH_PERF_OK" != 1 ] || [ ! -x "$PMDVPN" ]; then
+		why=$BENCH_PERF_WHY
+		[ -x "$PMDVPN" ] || why="pmdvpn not built"
+		for c in $ciphers; do for s in $sizes; do bench__worker_na "$c" "$s" "$why"; done; done
+		return 0
+	fi
+	pv_ns_create "$ns" || { pv_log "cannot create namespace $ns"; return 1; }
+	for c in $ciphers; do
+		i=$((i + 1))
+		name=w$i d=$PV_TMP/worker-$c
+		mkdir -p "$d"
+		bench__worker_conf "$c" "$d"
+		pv_log "part 2: gateway with a loopback peer, $c"
+		if ! PV_LOGDIR=$d pv_gw_start "$name" "$ns" "$d/gw.conf" 30 2> "$d/start.err"; then
+			why=$(grep -h -m1 'pmdvpn:' "$d/gw-$name.err" "$d/start.err" 2>/dev/null | head -1 | cut -c1-70)
+			for s in $sizes; do bench__worker_na "$c" "$s" "gateway did not start: ${why:-see log}"; done
+			pv_gw_stop "$name" 5
+			continue
+		fi
+		for s in $sizes; do
+			pv_log "part 2: $c, size $s: encrypt, then round trip (${secs} s each)"
+			bench__worker_size "$name" "$ns" "$d" "$c" "$s" "$secs"
+		done
+		pv_gw_stop "$name" 10
+	done
+	bench_note "Part 2: cycles/pkt = the worker's busy TSC cycles / packets it encrypted (or, round trip, encrypted and decrypted); %limit = part 1's cycles/pkt for the same cipher and size / pmdvpn's. Mpps is what generator and gateway reached together on this machine."
+}

@@ -140,6 +140,8 @@ static void init_worker(struct gateway *g)
 	memset(w, 0, sizeof(*w));
 	w->wan_port = g->wan_port;
 	w->inside_port = g->inside_port;
+	if (g->hostif_open && g->hostif.offload)
+		w->inside_vtap = g->hostif.vtap.q[0];
 	w->inside_neigh = g->inside_neigh;
 	w->inside_ip = inside_ipv4(c);
 	rte_eth_macaddr_get(g->wan_port, &w->wan_mac);

@@ -74,6 +74,7 @@ static void control_tick(void *arg)
 
 	if (sig_report) {
 		sig_report = 0;
+		hostif_report(stdout, &m->gw->hostif);
 		report_stats(stdout, m->conf);
 	}
 	if (sig_stop)
@@ -169,6 +170,9 @@ int main(int argc, char **argv)
 	report_set_ports(gw.wan_port, gw.inside_port);
 	printf("pmdvpn: worker lcore %u, tunnel mtu %u, %u peers, crypto %s\n", gw.worker_lcore,
 	       gw.tunnel_mtu, conf->n_peers, aead_engine_describe(gw.worker.aead));
+	if (gw.hostif_open)
+		printf("pmdvpn: inside %s: %s\n", gw.hostif.ifname, gw.hostif.offload ?
+		       "TAP with virtio-net header and offloads (vtap)" : "net_tap");
 	printf("pmdvpn: ready\n");
 	fflush(stdout);
 
@@ -183,6 +187,7 @@ int main(int argc, char **argv)
 		}
 	}
 	gateway_halt(&gw);
+	hostif_report(stdout, &gw.hostif);
 	report_stats(stdout, conf);
 	gateway_stop(&gw);
 	status = EXIT_SUCCESS;

@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The exception path: a net_tap port whose kernel side is the host's
- * "vpn0". The kernel side is configured with iproute2, the way wg-quick
+ * The exception path: a vtap (lib/vtap) or a net_tap port whose kernel
+ * side is the host's "vpn0". The kernel side is configured with iproute2, the way wg-quick
  * does it, so what pmdvpn changes on the host is exactly what an operator
  * would type (and what `ip` shows).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+
+#include <linux/if_tun.h>
 
 #include <rte_ethdev.h>
 
@@ -45,6 +48,33 @@ static int run_ip(char *const argv[], char *err, size_t errlen)
 	return 0;
 }
 
+/* pmdvpn's side of the link needs a MAC of its own: the host's with the
+ * local bit set and the last byte changed, so it is stable per interface
+ * and never equal. */
+static void router_mac_from(struct hostif *h)
+{
+	h->router_mac = h->host_mac;
+	h->router_mac.addr_bytes[0] = (uint8_t)((h->router_mac.addr_bytes[0] | 0x02) & ~0x01);
+	h->router_mac.addr_bytes[5] ^= 0x5a;
+}
+
+/* The vtap: the kernel's interface gets a random locally administered
+ * MAC, as net_tap gives it. */
+static int create_vtap(struct hostif *h, const struct conf_gateway *gw, struct rte_mempool *mp,
+		       char *err, size_t errlen)
+{
+	int rc;
+
+	rte_eth_random_addr(h->host_mac.addr_bytes);
+	rc = vtap_open(&h->vtap, gw->inside_name, &h->host_mac, 1, mp, err, errlen);
+	if (rc != 0)
+		return rc;
+	h->offload = true;
+	h->port_id = RTE_MAX_ETHPORTS;
+	router_mac_from(h);
+	return 0;
+}
+
 int hostif_create(struct hostif *h, const struct conf_gateway *gw, struct rte_mempool *mp,
 		  char *err, size_t errlen)
 {
@@ -53,6 +83,14 @@ int hostif_create(struct hostif *h, const struct conf_gateway *gw, struct rte_me
 
 	memset(h, 0, sizeof(*h));
 	snprintf(h->ifname, sizeof(h->ifname), "%s", gw->inside_name);
+	if (gw->inside_offload) {
+		if (create_vtap(h, gw, mp, err, errlen) == 0)
+			return 0;
+		fprintf(stderr, "pmdvpn: %s: no TAP with offloads (%s): using net_tap "
+			"(one packet per system call)\n", gw->inside_name, err);
+		memset(h, 0, sizeof(*h));
+		snprintf(h->ifname, sizeof(h->ifname), "%s", gw->inside_name);
+	}
 	snprintf(devargs, sizeof(devargs), "net_tap_%s,iface=%s", gw->inside_name, gw->inside_name);
 	rc = port_probe(devargs, &h->port_id, err, errlen);
 	if (rc != 0)
@@ -62,13 +100,9 @@ int hostif_create(struct hostif *h, const struct conf_gateway *gw, struct rte_me
 		port_close(h->port_id);
 		return rc;
 	}
-	/* net_tap gives the kernel interface the port's own MAC. pmdvpn's side
-	 * of the link needs another one: the same with the local bit set and
-	 * the last byte changed, so it is stable per interface and never equal. */
+	/* net_tap gives the kernel interface the port's own MAC. */
 	rte_eth_macaddr_get(h->port_id, &h->host_mac);
-	h->router_mac = h->host_mac;
-	h->router_mac.addr_bytes[0] = (uint8_t)((h->router_mac.addr_bytes[0] | 0x02) & ~0x01);
-	h->router_mac.addr_bytes[5] ^= 0x5a;
+	router_mac_from(h);
 	return 0;
 }
 
@@ -111,5 +145,36 @@ int hostif_configure(const struct hostif *h, const struct conf *c, uint16_t mtu,
 void hostif_destroy(struct hostif *h)
 {
 	/* Removing the tap removes its addresses and routes with it. */
-	port_close(h->port_id);
+	if (h->offload)
+		vtap_close(&h->vtap);
+	else
+		port_close(h->port_id);
+	h->offload = false;
+}
+
+void hostif_report(FILE *f, const struct hostif *h)
+{
+	static const struct { unsigned flag; const char *name; } offl[] = {
+		{ TUN_F_CSUM, "csum" }, { TUN_F_TSO4, "tso4" }, { TUN_F_TSO6, "tso6" },
+		{ TUN_F_USO4, "uso4" }, { TUN_F_USO6, "uso6" },
+	};
+	struct vtap_stats s;
+	const char *sep = " ";
+
+	if (!h->offload)
+		return;
+	vtap_stats_get(&h->vtap, &s);
+	fprintf(f, "vtap %s rx-frames %" PRIu64 " rx-gso %" PRIu64 " rx-segs %" PRIu64
+		" rx-csum %" PRIu64 " rx-bad %" PRIu64 " rx-nombuf %" PRIu64 " rx-toobig %" PRIu64
+		" rx-errors %" PRIu64 " tx-pkts %" PRIu64 " tx-frames %" PRIu64 " tx-gso %" PRIu64
+		" tx-merged %" PRIu64 " tx-errors %" PRIu64 " offloads", h->ifname, s.rx_frames,
+		s.rx_gso, s.rx_segs, s.rx_csum, s.rx_bad, s.rx_nombuf, s.rx_toobig, s.rx_errors,
+		s.tx_pkts, s.tx_frames, s.tx_gso, s.tx_merged, s.tx_errors);
+	for (unsigned i = 0; i < RTE_DIM(offl); i++) {
+		if (h->vtap.offloads & offl[i].flag) {
+			fprintf(f, "%s%s", sep, offl[i].name);
+			sep = ",";
+		}
+	}
+	fputc('\n', f);
 }

@@ -11,11 +11,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <rte_ether.h>
 #include <rte_mempool.h>
 
 #include "conf.h"
+#include "vtap.h"
 
 #define PORT_RX_DESC 1024
 #define PORT_TX_DESC 1024
@@ -43,15 +45,22 @@ int port_start(uint16_t port_id, uint16_t nb_queues, struct rte_mempool *mp, uin
  * kernel interface and the routes through it). */
 void port_close(uint16_t port_id);
 
-/* The exception path to the host kernel. */
+/* The exception path to the host kernel: a vtap (inside-offload = yes,
+ * the default) or DPDK's net_tap PMD (inside-offload = no, or when the
+ * TAP cannot be opened with offloads). */
 struct hostif {
-	uint16_t port_id;
+	bool offload;                     /* vtap in use; port_id is then invalid */
+	struct vtap vtap;
+	uint16_t port_id;                 /* the net_tap port, or RTE_MAX_ETHPORTS */
 	char ifname[CONF_IFNAME_MAX];
 	struct rte_ether_addr host_mac;   /* the kernel interface's MAC */
 	struct rte_ether_addr router_mac; /* the MAC pmdvpn answers ARP/ND with */
 };
 
-/* Creates the net_tap port "vpn0" (cfg->inside_name), starts it. */
+/* Creates the host interface "vpn0" (cfg->inside_name): a vtap with one
+ * queue if cfg->inside_offload, falling back to net_tap (with a line on
+ * stderr) if the kernel refuses the offloads; else the net_tap port,
+ * started. */
 int hostif_create(struct hostif *h, const struct conf_gateway *gw, struct rte_mempool *mp,
 		  char *err, size_t errlen);
 /*
@@ -61,5 +70,8 @@ int hostif_create(struct hostif *h, const struct conf_gateway *gw, struct rte_me
 int hostif_configure(const struct hostif *h, const struct conf *c, uint16_t mtu,
 		     char *err, size_t errlen);
 void hostif_destroy(struct hostif *h);
+/* The vtap's counters on one line ("vtap NAME rx-frames N ..."); nothing
+ * for net_tap. */
+void hostif_report(FILE *f, const struct hostif *h);
 
 #endif

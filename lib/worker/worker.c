@@ -16,6 +16,7 @@
 #include <rte_mbuf.h>
 #include <rte_pause.h>
 
+#include "vtap.h"
 #include "worker.h"
 
 #define IDLE_SPIN_POLLS 64         /* empty polls before pausing */
@@ -42,6 +43,14 @@ void worker_tx(struct worker *w, enum worker_port slot, struct rte_mbuf **pkts, 
 
 	if (n == 0)
 		return;
+	if (slot == WORKER_PORT_INSIDE && w->inside_vtap != NULL) {
+		/* vtap takes every mbuf; what it could not write is a loss */
+		sent = vtap_tx_burst(w->inside_vtap, pkts, n, &bytes);
+		w->stats->drop[STATS_DROP_TX_FULL] += n - sent;
+		ps->tx_pkts += sent;
+		ps->tx_bytes += bytes;
+		return;
+	}
 	for (uint16_t i = 0; i < n; i++)
 		bytes += pkts[i]->pkt_len;
 	sent = rte_eth_tx_burst(port, queue, pkts, n);
@@ -58,7 +67,12 @@ static uint16_t rx(struct worker *w, enum worker_port slot, struct rte_mbuf **pk
 	uint16_t port = slot == WORKER_PORT_WAN ? w->wan_port : w->inside_port;
 	uint16_t queue = slot == WORKER_PORT_WAN ? w->wan_queue : w->inside_queue;
 	struct stats_port *ps = &w->stats->port[slot];
-	uint16_t n = rte_eth_rx_burst(port, queue, pkts, w->burst);
+	uint16_t n;
+
+	if (slot == WORKER_PORT_INSIDE && w->inside_vtap != NULL)
+		n = vtap_rx_burst(w->inside_vtap, pkts, w->burst);
+	else
+		n = rte_eth_rx_burst(port, queue, pkts, w->burst);
 
 	ps->rx_pkts += n;
 	for (uint16_t i = 0; i < n; i++)

@@ -30,6 +30,8 @@
 /* Port slots in the stats block. */
 enum worker_port { WORKER_PORT_WAN = 0, WORKER_PORT_INSIDE = 1 };
 
+struct vtap_queue;
+
 struct worker_peer {
 	struct sa_out *sa_out;   /* outbound SA (owned by this worker) */
 };
@@ -38,6 +40,9 @@ struct worker {
 	/* ports */
 	uint16_t wan_port, wan_queue;
 	uint16_t inside_port, inside_queue;
+	/* The inside as a vtap queue (lib/vtap) instead of an ethdev: NULL =
+	 * inside_port/inside_queue. */
+	struct vtap_queue *inside_vtap;
 	struct rte_ether_addr wan_mac;      /* our MAC on the WAN */
 	struct rte_ether_addr router_mac;   /* our MAC on the inside link */
 	struct rte_ether_addr host_mac;     /* the host's MAC on the inside link */

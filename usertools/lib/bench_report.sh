@@ -104,7 +104,7 @@ bench_json() {
 		split("\n") | map(select(length > 0) | split("\t") | {(.[0]): .[1]}) | add // {}')
 	notes=$(printf '%s\n' "${BENCH_NOTES[@]}" | jq -R -s 'split("\n") | map(select(length > 0))')
 	rows=$(bench__rows | jq -R -s '
-		def num: if . == "-" or . == "n/a" then null else (tonumber? // .) end;
+		def num: if . == "-" or . == "n/a" then null else (sub("%$"; "") | tonumber? // .) end;
 		split("\n") | map(select(length > 0) | split("\t") |
 		{part: (.[0] | tonumber), what: .[1], cipher: (if .[2] == "-" then null else .[2] end),
 		 size: (if .[3] == "-" then null else .[3] end), measured: (.[4] != "n/a"),
@@ -123,16 +123,18 @@ How the numbers come about
 --------------------------
 
 Everything runs on one machine, in network namespaces that the script
-creates and deletes, on addresses from 198.18.0.0/15. Each number comes
-from one run (no repetitions, no medians): on a small shared VM expect
-10-30% noise between runs. The benchmark reports; it never fails because
+creates and deletes, on addresses from 198.18.0.0/15. Part 1 keeps the
+best of a few short runs (a limit is what the core can do when it is not
+taken away); every other number comes from one run, with no repetitions and
+no medians. On a small shared VM expect large differences between runs. The benchmark reports; it never fails because
 a number is low.
 
 **Part 1, the limit.** ``pmdvpn-perf --mode crypto --impl ipsec-mb`` calls
 lib/crypto's ``aead_encrypt_burst`` (the call the gateway's worker makes) on
 bursts of 32 in-memory buffers of the given size, on one core, with no I/O.
 The size is the buffer (plaintext) size; IMIX cycles through 64, 594 and
-1420 bytes in the 7:4:1 ratio. Gbit/s counts buffer bytes.
+1420 bytes in the 7:4:1 ratio. Gbit/s counts buffer bytes. The row keeps
+the fastest of its runs (the note says how many).
 
 **Part 2, pmdvpn per worker lcore.** One gateway with two net_memif ports:
 its ``inside`` is a LAN port (``inside = net_memif...``, ``inside-address``
@@ -148,8 +150,9 @@ one lcore, generates clear UDP frames of the given size into the inside port.
   to the generator, which counts them. Each packet is encrypted once and
   decrypted once by the same lcore.
 * *decrypt*: pmdvpn-perf has no mode that replays pre-encrypted ESP, so
-  decrypt is not measured on its own. The row shows the round trip's busy
-  cycles per packet minus the encrypt run's, marked "derived".
+  decrypt is not measured on its own: the row is n/a. Its note gives the
+  round trip's busy cycles per packet minus the encrypt run's as a hint
+  only: it is the difference of two separate, noisy runs.
 
 cycles/pkt is the worker's ``busy-cycles`` (TSC cycles in polls that moved
 packets, from the ``SIGUSR1`` counter report, before and after the run)

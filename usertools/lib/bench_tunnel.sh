@@ -167,6 +167,17 @@ bench__pv_conf() {
 	umask 022
 }
 
+# bench__tap_desc NS IF: what the kernel says of a gateway's TAP (the
+# exception path as it really is, whatever the config asked for).
+bench__tap_desc() {
+	local ns=$1 ifc=$2 d vh tso mq=""
+	d=$(ip -n "$ns" -d link show "$ifc" 2>/dev/null) || { echo "no $ifc"; return; }
+	vh=$(grep -o -E 'vnet_hdr (on|off)' <<< "$d" | cut -d' ' -f2)
+	grep -q -w multi_queue <<< "$d" && mq=", multi_queue"
+	tso=$(ip netns exec "$ns" ethtool -k "$ifc" 2>/dev/null | awk -F': ' '/^tcp-segmentation-offload/ { print $2 }')
+	echo "TAP vnet_hdr ${vh:-?}, TSO ${tso:-?}$mq"
+}
+
 # bench_pmdvpn_variant_ok VARIANT: does this build's config parser take it?
 bench_pmdvpn_variant_ok() {
 	local f=$PV_TMP/variant-check.conf
@@ -201,13 +212,18 @@ bench_tunnel_pmdvpn() {
 	fi
 	bench_meta_once "pmdvpn startup" "$(grep -h '^pmdvpn: ' "${PV_GW_OUT[$ga]}" | grep -v ready | head -2 | tr '\n' ' ')"
 	bench_tsc_hz
+	info=$(bench__tap_desc "$BENCH_NS_A" "${PV_ID}-va")
+	BENCH_PV_VNET=off
+	[[ $info == *"vnet_hdr on"* ]] && BENCH_PV_VNET=on
 	for t in $tests; do
+		local tinfo=$info
+		[ "$t" = tcp1 ] && tinfo="$info; target >= 5 Gbit/s at <= 1 busy s/GB"
 		bench__measure "$label" aes-128-gcm "$t" "$BENCH_O_PV_B" "$secs" \
-			"${PV_GW_PID[$ga]} ${PV_GW_PID[$gb]}" "$ga $gb"
+			"${PV_GW_PID[$ga]} ${PV_GW_PID[$gb]}" "$ga $gb" "$tinfo"
 	done
 	[ "$idle" = 0 ] || bench__idle "$ga" "$idle"
 	pv_gw_stop "$ga" 10; pv_gw_stop "$gb" 10
-	bench_note "Part 3, pmdvpn: CPU s/GB is both gateway processes' user+system time (polling included); busy s/GB is the sum of both workers' busy-cycles / TSC rate ($BENCH_TSC_HZ Hz, from $BENCH_TSC_SRC) per GB received, so idle polling does not count against pmdvpn."
+	bench_note "Part 3, pmdvpn: CPU s/GB is both gateway processes' user+system time (polling included); busy s/GB is the sum of both workers' busy-cycles / TSC rate ($BENCH_TSC_HZ Hz, from $BENCH_TSC_SRC) per GB received, so idle polling does not count against pmdvpn. Busy cycles are wall-clock TSC cycles: a worker that is descheduled in the middle of a poll that moved packets keeps counting, so on an oversubscribed machine busy s/GB can exceed CPU s/GB."
 }
 
 # bench__idle GATEWAY SECS: part 4 on a running gateway with no traffic.

@@ -19,12 +19,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_log.h>
 
 #include "console.h"
 #include "gateway.h"
+#include "telemetry.h"
 
 static volatile sig_atomic_t sig_stop, sig_report;
 static volatile bool stop_flag;
@@ -54,12 +56,15 @@ static void make_state_dir(const char *state_file)
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-		"usage: %s [EAL options] -- -f CONFIG [-i] [--check]\n"
+		"usage: %s [EAL options] -- -f CONFIG [-i] [--cmdline-file FILE] [--check]\n"
 		"  -f, --config FILE   the gateway's config file (required)\n"
-		"  -i, --interactive   open the console on stdin (show peers, show stats, quit)\n"
+		"  -i, --interactive   open the console on stdin (help lists the commands)\n"
+		"      --cmdline-file FILE  run the console commands in FILE at start, then\n"
+		"                      go on without a console (or with one, given -i)\n"
 		"      --check         read and check the config, then exit\n"
 		"  -h, --help          this text\n"
-		"Signals: SIGUSR1 prints the counters, SIGINT/SIGTERM stop cleanly.\n", prog);
+		"Signals: SIGUSR1 prints the counters, SIGINT/SIGTERM stop cleanly.\n"
+		"Telemetry: usertools/pmdvpn-ctl (or dpdk-telemetry.py: /pmdvpn/...).\n", prog);
 }
 
 struct main_ctx {
@@ -82,6 +87,30 @@ static void control_tick(void *arg)
 	gateway_maintain(m->gw);
 }
 
+/* What the console and telemetry may read; the gateway keeps ownership. */
+static void publish_env(const struct gateway *g)
+{
+	struct console_env env = {
+		.conf = g->conf,
+		.sa_out = g->sa_out,
+		.sa_in = g->sa_inb,
+		.wan_neigh = g->neigh,
+		.inside_neigh = g->inside_neigh,
+		.wan_port = g->wan_port,
+		.inside_port = g->hostif_open && g->hostif.offload ? RTE_MAX_ETHPORTS : g->inside_port,
+		.inside_kind = g->inside_lan_open ? "lan" : g->hostif.offload ? "vtap" : "net_tap",
+		.inside_ifname = g->hostif_open ? g->hostif.ifname : NULL,
+		.workers = &g->worker,
+		.n_workers = 1,
+		.main_lcore = rte_get_main_lcore(),
+		.tunnel_mtu = g->tunnel_mtu,
+		.start_tsc = rte_rdtsc(),
+		.stop = &stop_flag,
+	};
+
+	console_env_set(&env);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -89,11 +118,12 @@ int main(int argc, char **argv)
 		{ "interactive", no_argument, NULL, 'i' },
 		{ "check", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "cmdline-file", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct gateway gw;
 	char err[CONF_ERR_MAX];
-	const char *conf_path = NULL;
+	const char *conf_path = NULL, *cmdline_file = NULL;
 	bool interactive = false, check_only = false;
 	struct conf *conf = NULL;
 	struct sa_seqstate *seq = NULL;
@@ -113,6 +143,7 @@ int main(int argc, char **argv)
 			case 'f': conf_path = optarg; break;
 			case 'i': interactive = true; break;
 			case 'c': check_only = true; break;
+			case 'C': cmdline_file = optarg; break;
 			case 'h': usage(stdout, argv[0]); return 0;
 			default: usage(stderr, argv[0]); return EXIT_FAILURE;
 			}
@@ -162,6 +193,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pmdvpn: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
 		goto out_state;
 	}
+	if (telemetry_register() != 0)
+		fprintf(stderr, "pmdvpn: cannot register the telemetry commands\n");
 	if (gateway_start(&gw, conf, seq, err, sizeof(err)) != 0) {
 		fprintf(stderr, "pmdvpn: %s\n", err);
 		gateway_stop(&gw);
@@ -177,7 +210,15 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	struct main_ctx mc = { .gw = &gw, .conf = conf };
-	if (interactive) {
+	publish_env(&gw);
+	if (cmdline_file != NULL) {
+		rc = console_run_file(cmdline_file, &stop_flag);
+		if (rc < 0)
+			fprintf(stderr, "pmdvpn: --cmdline-file %s: %s\n", cmdline_file, strerror(-rc));
+	}
+	if (stop_flag) {
+		/* the script said quit */
+	} else if (interactive) {
 		console_run(conf, &stop_flag, control_tick, &mc);
 	} else {
 		while (!stop_flag) {
@@ -186,6 +227,7 @@ int main(int argc, char **argv)
 			control_tick(&mc);
 		}
 	}
+	console_env_set(NULL);  /* telemetry readers are gone after this */
 	gateway_halt(&gw);
 	hostif_report(stdout, &gw.hostif);
 	report_stats(stdout, conf);

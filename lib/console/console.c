@@ -1,12 +1,29 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The interactive prompt, built from DPDK cmdline tokens as testpmd's is.
- * Input is read here (poll + read) and fed to cmdline_in(), so the loop
- * also notices signals and end of input instead of blocking in read().
+ * The command set, built from DPDK cmdline tokens as testpmd's is: tab
+ * completion and '?' help come from the library. The same context runs
+ * three ways:
+ *   - the prompt (console_run): input read here with poll() + read() and
+ *     fed to cmdline_in(), so the loop also notices signals and end of input;
+ *   - a script (console_run_file, --cmdline-file): the file fed the same way,
+ *     so each command is echoed behind the prompt;
+ *   - one line from another thread (console_exec, telemetry /pmdvpn/cmd):
+ *     cmdline_parse() on a throw-away struct cmdline whose fds are /dev/null,
+ *     the output going to a FILE * the caller gives.
+ * Command callbacks write to the calling thread's output stream (cons_out)
+ * and run under cons_lock, which also guards the published env.
+ *
+ * Adding a command: one cmdline_parse_inst_t whose .data is a struct
+ * cmd_def, listed in console_ctx. Commands that change the data plane
+ * (peer add/del/set, sa rekey, set burst...) must hand their change to the
+ * workers through RCU, never write worker-owned state from here.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,85 +33,376 @@
 #include <cmdline_rdline.h>
 #include <cmdline_socket.h>
 
-#include "console.h"
+#include <rte_ethdev.h>
 
-static const struct conf *cons_conf;
-static bool cons_quit;
+#include "console_priv.h"
 
-struct cmd_show_result {
-	cmdline_fixed_string_t show;
-	cmdline_fixed_string_t what;
-};
+#define PROMPT "pmdvpn> "
 
-static void cmd_show_parsed(void *parsed, struct cmdline *cl, void *data)
+static pthread_mutex_t cons_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct console_env cons_env;
+static bool cons_env_ok;
+static bool cons_quit;                 /* the prompt or the script must end */
+static __thread FILE *cons_out;        /* where this thread's command writes */
+
+void console_env_set(const struct console_env *env)
 {
-	struct cmd_show_result *res = parsed;
-
-	(void)cl;
-	(void)data;
-	if (strcmp(res->what, "stats") == 0)
-		report_stats(stdout, cons_conf);
+	pthread_mutex_lock(&cons_lock);
+	if (env != NULL)
+		cons_env = *env;
 	else
-		report_peers(stdout, cons_conf);
+		memset(&cons_env, 0, sizeof(cons_env));
+	cons_env_ok = env != NULL;
+	pthread_mutex_unlock(&cons_lock);
 }
 
-static cmdline_parse_token_string_t cmd_show_show =
-	TOKEN_STRING_INITIALIZER(struct cmd_show_result, show, "show");
-static cmdline_parse_token_string_t cmd_show_what =
-	TOKEN_STRING_INITIALIZER(struct cmd_show_result, what, "stats#peers");
-
-static cmdline_parse_inst_t cmd_show = {
-	.f = cmd_show_parsed,
-	.help_str = "show stats|peers: counters, or the peers and their SAs",
-	.tokens = { (void *)&cmd_show_show, (void *)&cmd_show_what, NULL },
-};
-
-struct cmd_word_result {
-	cmdline_fixed_string_t word;
-};
-
-static void cmd_quit_parsed(void *parsed, struct cmdline *cl, void *data)
+const struct console_env *console_env_acquire(void)
 {
-	(void)parsed;
-	(void)data;
+	pthread_mutex_lock(&cons_lock);
+	return cons_env_ok ? &cons_env : NULL;
+}
+
+void console_env_release(void)
+{
+	pthread_mutex_unlock(&cons_lock);
+}
+
+/* ------------------------------------------------------------- commands */
+
+/* Every command's parse result: up to four words. */
+struct cmd_words {
+	cmdline_fixed_string_t w[4];
+};
+
+typedef void (*cmd_fn)(FILE *f, const struct console_env *e, const struct cmd_words *r,
+		       struct cmdline *cl);
+
+struct cmd_def {
+	cmd_fn fn;
+};
+
+static void cmd_dispatch(void *parsed, struct cmdline *cl, void *data)
+{
+	const struct cmd_def *def = data;
+	FILE *f = cons_out != NULL ? cons_out : stdout;
+
+	/* The caller holds cons_lock (console_run, console_exec). */
+	if (!cons_env_ok)
+		fprintf(f, "the gateway is not running\n");
+	else
+		def->fn(f, &cons_env, parsed, cl);
+	fflush(f);
+}
+
+#define WORD(n, choices) TOKEN_STRING_INITIALIZER(struct cmd_words, w[n], choices)
+
+static void do_show_config(FILE *f, const struct console_env *e, const struct cmd_words *r,
+			   struct cmdline *cl)
+{
+	(void)r; (void)cl;
+	console_print_config(f, e->conf);
+}
+
+static void do_show_peers(FILE *f, const struct console_env *e, const struct cmd_words *r,
+			  struct cmdline *cl)
+{
+	(void)r; (void)cl;
+	show_peers(f, e);
+}
+
+static void do_show_peer(FILE *f, const struct console_env *e, const struct cmd_words *r,
+			 struct cmdline *cl)
+{
+	(void)cl;
+	show_peer(f, e, r->w[2]);
+}
+
+static void do_show_sa(FILE *f, const struct console_env *e, const struct cmd_words *r,
+		       struct cmdline *cl)
+{
+	(void)cl;
+	if (r->w[2][0] == '\0')
+		show_sa(f, e, true, true);
+	else
+		show_sa(f, e, strcmp(r->w[2], "out") == 0, strcmp(r->w[2], "in") == 0);
+}
+
+static void do_show_port_stats(FILE *f, const struct console_env *e, const struct cmd_words *r,
+			       struct cmdline *cl)
+{
+	(void)cl;
+	show_port_stats(f, e, strcmp(r->w[3], "wan") == 0 ? SHOW_PORT_WAN :
+			strcmp(r->w[3], "inside") == 0 ? SHOW_PORT_INSIDE : SHOW_PORT_ALL);
+}
+
+static void do_show_port_info(FILE *f, const struct console_env *e, const struct cmd_words *r,
+			      struct cmdline *cl)
+{
+	(void)r; (void)cl;
+	show_port_info(f, e);
+}
+
+static void do_show_lcores(FILE *f, const struct console_env *e, const struct cmd_words *r,
+			   struct cmdline *cl)
+{
+	(void)r; (void)cl;
+	show_lcores(f, e);
+}
+
+static void do_show_drops(FILE *f, const struct console_env *e, const struct cmd_words *r,
+			  struct cmdline *cl)
+{
+	(void)r; (void)cl;
+	show_drops(f, e);
+}
+
+static void do_show_neigh(FILE *f, const struct console_env *e, const struct cmd_words *r,
+			  struct cmdline *cl)
+{
+	(void)r; (void)cl;
+	show_neigh(f, e);
+}
+
+static void do_show_routes(FILE *f, const struct console_env *e, const struct cmd_words *r,
+			   struct cmdline *cl)
+{
+	(void)r; (void)cl;
+	show_routes(f, e);
+}
+
+static void do_show_stats(FILE *f, const struct console_env *e, const struct cmd_words *r,
+			  struct cmdline *cl)
+{
+	(void)r; (void)cl;
+	report_stats(f, e->conf);
+}
+
+static void do_clear_stats(FILE *f, const struct console_env *e, const struct cmd_words *r,
+			   struct cmdline *cl)
+{
+	(void)e; (void)r; (void)cl;
+	/* A worker may add to a counter while it is zeroed: that counter then
+	 * keeps at most the increments of one burst. Good enough for display. */
+	stats_clear();
+	for (uint16_t id = 0; id < RTE_MAX_ETHPORTS; id++)
+		if (rte_eth_dev_is_valid_port(id))
+			rte_eth_stats_reset(id);
+	fprintf(f, "counters cleared\n");
+}
+
+static void do_quit(FILE *f, const struct console_env *e, const struct cmd_words *r,
+		    struct cmdline *cl)
+{
+	(void)f; (void)r;
 	cons_quit = true;
+	if (e->stop != NULL)
+		*e->stop = true;
 	cmdline_quit(cl);
 }
 
-static cmdline_parse_token_string_t cmd_quit_word =
-	TOKEN_STRING_INITIALIZER(struct cmd_word_result, word, "quit#exit");
+static void do_help(FILE *f, const struct console_env *e, const struct cmd_words *r,
+		    struct cmdline *cl);
 
-static cmdline_parse_inst_t cmd_quit = {
-	.f = cmd_quit_parsed,
-	.help_str = "quit: stop the gateway (drains, wipes keys, removes its host routes)",
-	.tokens = { (void *)&cmd_quit_word, NULL },
-};
+/* Tokens are spelled out per command: cmdline needs each instance's
+ * NULL-terminated token array inline. */
+#define TOKENS(...) .tokens = { __VA_ARGS__, NULL }
 
-static void cmd_help_parsed(void *parsed, struct cmdline *cl, void *data)
-{
-	(void)parsed;
-	(void)data;
-	cmdline_printf(cl, "commands:\n"
-		       "  show peers   peers, endpoints, ciphers, SPIs, subnets\n"
-		       "  show stats   port, peer, drop and lcore counters\n"
-		       "  quit         stop the gateway\n");
-}
+static cmdline_parse_token_string_t t_show = WORD(0, "show");
+static cmdline_parse_token_string_t t_clear = WORD(0, "clear");
+static cmdline_parse_token_string_t t_config = WORD(1, "config");
+static cmdline_parse_token_string_t t_peers = WORD(1, "peers");
+static cmdline_parse_token_string_t t_peer = WORD(1, "peer");
+static cmdline_parse_token_string_t t_peer_name = WORD(2, NULL);
+static cmdline_parse_token_string_t t_sa = WORD(1, "sa");
+static cmdline_parse_token_string_t t_sa_dir = WORD(2, "in#out");
+static cmdline_parse_token_string_t t_port = WORD(1, "port");
+static cmdline_parse_token_string_t t_port_stats = WORD(2, "stats");
+static cmdline_parse_token_string_t t_port_sel = WORD(3, "all#wan#inside");
+static cmdline_parse_token_string_t t_port_info = WORD(2, "info");
+static cmdline_parse_token_string_t t_lcores = WORD(1, "lcores");
+static cmdline_parse_token_string_t t_drops = WORD(1, "drops");
+static cmdline_parse_token_string_t t_neigh = WORD(1, "neigh");
+static cmdline_parse_token_string_t t_routes = WORD(1, "routes");
+static cmdline_parse_token_string_t t_stats = WORD(1, "stats");
+static cmdline_parse_token_string_t t_quit = WORD(0, "quit#exit");
+static cmdline_parse_token_string_t t_help = WORD(0, "help");
 
-static cmdline_parse_token_string_t cmd_help_word =
-	TOKEN_STRING_INITIALIZER(struct cmd_word_result, word, "help");
+#define T(tok) ((void *)&tok)
 
-static cmdline_parse_inst_t cmd_help = {
-	.f = cmd_help_parsed,
-	.help_str = "help: list the commands",
-	.tokens = { (void *)&cmd_help_word, NULL },
-};
+#define INST(id, func, help, ...)					\
+	static const struct cmd_def id##_def = { .fn = func };		\
+	static cmdline_parse_inst_t id = {				\
+		.f = cmd_dispatch, .data = (void *)&id##_def,		\
+		.help_str = help, TOKENS(__VA_ARGS__),			\
+	}
+
+INST(cmd_show_config, do_show_config,
+     "show config: the config as loaded (keys hidden)", T(t_show), T(t_config));
+INST(cmd_show_peers, do_show_peers,
+     "show peers: one line per peer: endpoint, cipher, SPIs, packets, subnets",
+     T(t_show), T(t_peers));
+INST(cmd_show_peer, do_show_peer,
+     "show peer <name>: one peer in detail: next hop, counters, drops", T(t_show), T(t_peer),
+     T(t_peer_name));
+INST(cmd_show_sa_all, do_show_sa,
+     "show sa: outbound and inbound SAs", T(t_show), T(t_sa));
+INST(cmd_show_sa_dir, do_show_sa,
+     "show sa in|out: SPI, cipher, sequence or replay window, packets, errors, age",
+     T(t_show), T(t_sa), T(t_sa_dir));
+INST(cmd_show_port_stats, do_show_port_stats,
+     "show port stats all|wan|inside: pmdvpn's and the driver's port counters",
+     T(t_show), T(t_port), T(t_port_stats), T(t_port_sel));
+INST(cmd_show_port_info, do_show_port_info,
+     "show port info: driver, MAC, MTU, queues, link", T(t_show), T(t_port), T(t_port_info));
+INST(cmd_show_lcores, do_show_lcores,
+     "show lcores: busy/idle cycles, packets per poll, the queues each lcore polls",
+     T(t_show), T(t_lcores));
+INST(cmd_show_drops, do_show_drops,
+     "show drops: dropped packets per cause (with what the cause means) and per peer",
+     T(t_show), T(t_drops));
+INST(cmd_show_neigh, do_show_neigh,
+     "show neigh: the WAN (and inside LAN) neighbour tables", T(t_show), T(t_neigh));
+INST(cmd_show_routes, do_show_routes,
+     "show routes: the peers' subnets and the peer each one goes to", T(t_show), T(t_routes));
+INST(cmd_show_stats, do_show_stats,
+     "show stats: every counter, one per line (the SIGUSR1 report)", T(t_show), T(t_stats));
+INST(cmd_clear_stats, do_clear_stats,
+     "clear stats: zero pmdvpn's and the drivers' counters", T(t_clear), T(t_stats));
+INST(cmd_quit, do_quit,
+     "quit: stop the gateway (drains, wipes keys, removes its host routes)", T(t_quit));
+INST(cmd_help, do_help, "help: list the commands", T(t_help));
 
 static cmdline_parse_ctx_t console_ctx[] = {
-	(cmdline_parse_inst_t *)&cmd_show,
-	(cmdline_parse_inst_t *)&cmd_quit,
-	(cmdline_parse_inst_t *)&cmd_help,
+	/* show */
+	&cmd_show_config, &cmd_show_peers, &cmd_show_peer, &cmd_show_sa_all, &cmd_show_sa_dir,
+	&cmd_show_port_stats, &cmd_show_port_info, &cmd_show_lcores, &cmd_show_drops,
+	&cmd_show_neigh, &cmd_show_routes, &cmd_show_stats,
+	/* clear */
+	&cmd_clear_stats,
+	/* (later: peer add|del|set, sa rekey, set log|burst|idle-backoff, capture) */
+	&cmd_quit, &cmd_help,
 	NULL,
 };
+
+static void do_help(FILE *f, const struct console_env *e, const struct cmd_words *r,
+		    struct cmdline *cl)
+{
+	(void)e; (void)r; (void)cl;
+	fprintf(f, "commands ('?' and TAB complete at the prompt):\n");
+	for (unsigned i = 0; console_ctx[i] != NULL; i++)
+		fprintf(f, "  %s\n", console_ctx[i]->help_str);
+}
+
+/* ----------------------------------------------------------- front ends */
+
+static const char *parse_error(int rc)
+{
+	switch (rc) {
+	case CMDLINE_PARSE_AMBIGUOUS: return "Ambiguous command";
+	case CMDLINE_PARSE_NOMATCH: return "Command not found";
+	case CMDLINE_PARSE_BAD_ARGS: return "Bad arguments";
+	default: return NULL;
+	}
+}
+
+int console_exec(const char *line, FILE *out)
+{
+	char buf[CONSOLE_LINE_MAX + 2];
+	struct cmdline *cl;
+	const char *msg;
+	size_t len = strcspn(line, "\r\n");
+	int fd, rc;
+
+	if (line[len] != '\0' && line[len + strspn(line + len, "\r\n")] != '\0') {
+		fprintf(out, "one command per call\n");
+		return CONSOLE_ERROR;
+	}
+	if (len > CONSOLE_LINE_MAX) {
+		fprintf(out, "command too long (at most %u characters)\n", CONSOLE_LINE_MAX);
+		return CONSOLE_ERROR;
+	}
+	/* cmdline_parse() only runs a line that ends with its newline. */
+	memcpy(buf, line, len);
+	buf[len] = '\n';
+	buf[len + 1] = '\0';
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(out, "cannot open /dev/null: %s\n", strerror(errno));
+		return CONSOLE_ERROR;
+	}
+	/* cmdline_free() closes both fds when they are not 0..2. */
+	cl = cmdline_new(console_ctx, "", fd, fd);
+	if (cl == NULL) {
+		close(fd);
+		fprintf(out, "out of memory\n");
+		return CONSOLE_ERROR;
+	}
+	pthread_mutex_lock(&cons_lock);
+	cons_out = out;
+	rc = cmdline_parse(cl, buf);
+	cons_out = NULL;
+	pthread_mutex_unlock(&cons_lock);
+	cmdline_free(cl);
+	msg = parse_error(rc);
+	if (msg != NULL)
+		fprintf(out, "%s\n", msg);
+	fflush(out);
+	/* cmdline_parse() returns the line's length when it ran a command. */
+	switch (rc) {
+	case CMDLINE_PARSE_AMBIGUOUS: return CONSOLE_AMBIGUOUS;
+	case CMDLINE_PARSE_NOMATCH: return CONSOLE_NOT_FOUND;
+	case CMDLINE_PARSE_BAD_ARGS: return CONSOLE_BAD_ARGS;
+	default: return rc >= 0 ? CONSOLE_OK : CONSOLE_ERROR;
+	}
+}
+
+/* Feeds bytes to the line editor: validated lines run their command. */
+static int feed(struct cmdline *cl, const char *buf, int n)
+{
+	int rc;
+
+	pthread_mutex_lock(&cons_lock);
+	rc = cmdline_in(cl, buf, n);
+	pthread_mutex_unlock(&cons_lock);
+	fflush(stdout);
+	return rc;
+}
+
+int console_run_file(const char *path, volatile bool *stop)
+{
+	struct cmdline *cl;
+	char buf[256];
+	char last = '\n';
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	cl = cmdline_new(console_ctx, PROMPT, fd, STDOUT_FILENO);
+	if (cl == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	cons_quit = false;
+	while (!cons_quit && !*stop && (n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		last = buf[n - 1];
+		if (feed(cl, buf, (int)n) < 0)
+			break;
+	}
+	/* A last line without its newline still runs. */
+	if (!cons_quit && !*stop && last != '\n')
+		feed(cl, "\n", 1);
+	cmdline_free(cl);  /* closes fd */
+	printf("\n");
+	fflush(stdout);
+	return cons_quit ? 1 : 0;
+}
 
 int console_run(const struct conf *c, volatile bool *stop, void (*idle)(void *), void *arg)
 {
@@ -102,12 +410,22 @@ int console_run(const struct conf *c, volatile bool *stop, void (*idle)(void *),
 	struct cmdline *cl;
 	char buf[256];
 
-	cons_conf = c;
+	/* Without a published env (a caller that only has the config), the
+	 * commands that need nothing else still work. */
+	pthread_mutex_lock(&cons_lock);
+	if (!cons_env_ok) {
+		memset(&cons_env, 0, sizeof(cons_env));
+		cons_env.conf = c;
+		cons_env.stop = stop;
+		cons_env.wan_port = cons_env.inside_port = RTE_MAX_ETHPORTS;
+		cons_env_ok = true;
+	}
 	cons_quit = false;
+	pthread_mutex_unlock(&cons_lock);
 	/* On a terminal, cmdline_stdin_new() switches to raw mode for line
 	 * editing and completion; a pipe (scripts, tests) is read as is. */
-	cl = tty ? cmdline_stdin_new(console_ctx, "pmdvpn> ")
-		 : cmdline_new(console_ctx, "pmdvpn> ", STDIN_FILENO, STDOUT_FILENO);
+	cl = tty ? cmdline_stdin_new(console_ctx, PROMPT)
+		 : cmdline_new(console_ctx, PROMPT, STDIN_FILENO, STDOUT_FILENO);
 	if (cl == NULL)
 		return -1;
 	while (!cons_quit && !*stop) {
@@ -126,9 +444,8 @@ int console_run(const struct conf *c, volatile bool *stop, void (*idle)(void *),
 			continue;
 		if (n <= 0)
 			break; /* end of input: same as quit */
-		if (cmdline_in(cl, buf, (int)n) < 0)
+		if (feed(cl, buf, (int)n) < 0)
 			break;
-		fflush(stdout);
 	}
 	if (tty)
 		cmdline_stdin_exit(cl);

@@ -2,15 +2,29 @@
 /*
  * console: the operator's view of a running gateway. report prints the
  * counters (SIGUSR1, exit, `show stats`); console is the interactive
- * prompt built on DPDK's cmdline library, like testpmd's.
+ * prompt built on DPDK's cmdline library, like testpmd's, and the same
+ * command set run from a script (--cmdline-file) or from another thread
+ * (telemetry's /pmdvpn/cmd) with its output captured in a FILE *.
+ *
+ * The console reads gateway state through a struct console_env that the
+ * application fills and keeps alive; the console owns nothing in it.
+ * Commands only read state (counters are read racily, which is fine for
+ * 64-bit counters on x86-64), except `clear stats` (a memset that may race
+ * with a worker's increment: a counter may keep one stale increment) and
+ * `quit` (sets *stop).
  */
 #ifndef PMDVPN_CONSOLE_H
 #define PMDVPN_CONSOLE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "conf.h"
+#include "neigh.h"
+#include "sa.h"
+#include "stats.h"
+#include "worker.h"
 
 /* Counters, one item per line:
  *   port NAME rx-pkts N rx-bytes N tx-pkts N tx-bytes N rx-missed N rx-nombuf N
@@ -26,11 +40,100 @@ void report_set_ports(uint16_t wan_port, uint16_t inside_port);
 /* One line per peer: name, endpoint, cipher, SPIs, subnets, packets. */
 void report_peers(FILE *f, const struct conf *c);
 
+/* What the console may look at. Every pointer stays valid from
+ * console_env_set(env) until console_env_set(NULL) returns. */
+struct console_env {
+	const struct conf *conf;
+	struct sa_out *const *sa_out;        /* conf->n_peers entries */
+	struct sa_in *const *sa_in;          /* conf->n_peers entries */
+	const struct neigh_table *wan_neigh;
+	const struct neigh_table *inside_neigh; /* NULL: no inside LAN port */
+	uint16_t wan_port;
+	uint16_t inside_port;                /* RTE_MAX_ETHPORTS: the inside is no ethdev */
+	const char *inside_kind;             /* "vtap", "net_tap", "lan" */
+	const char *inside_ifname;           /* host interface, or NULL */
+	const struct worker *workers;        /* n_workers entries */
+	unsigned n_workers;
+	unsigned main_lcore;
+	uint16_t tunnel_mtu;
+	uint64_t start_tsc;                  /* rte_rdtsc() when the gateway started */
+	volatile bool *stop;                 /* `quit` sets it; NULL: quit only leaves the prompt */
+};
+
+/*
+ * Publishes env (copied) to the console and telemetry; NULL withdraws it
+ * and returns only once no command is reading it any more, so the caller
+ * may then free what it pointed to.
+ */
+void console_env_set(const struct console_env *env);
+/* For readers in other libraries (telemetry): locks out console_env_set()
+ * and other commands and returns the env, or NULL (nothing published; the
+ * lock is still taken). Always pair with console_env_release(). */
+const struct console_env *console_env_acquire(void);
+void console_env_release(void);
+
+/* Results of console_exec (the cmdline library's own codes and messages). */
+#define CONSOLE_OK 0
+#define CONSOLE_BAD_ARGS (-1)      /* "Bad arguments" */
+#define CONSOLE_NOT_FOUND (-2)     /* "Command not found" */
+#define CONSOLE_AMBIGUOUS (-3)     /* "Ambiguous command" */
+#define CONSOLE_ERROR (-4)         /* no memory, no env, line too long */
+#define CONSOLE_LINE_MAX 511       /* longest command line (the prompt's limit) */
+/*
+ * Runs one command line (no newline needed) with its output, including
+ * the error message of a malformed command, written to out. Safe from any
+ * thread; commands are serialised. Returns CONSOLE_OK or an error above.
+ */
+int console_exec(const char *line, FILE *out);
+
 /*
  * Runs the prompt on stdin/stdout until `quit`, end of input, or *stop
  * becomes true (a signal). `idle` is called about every 100 ms while
  * waiting for input (signal handling, reports). Returns 0.
  */
 int console_run(const struct conf *c, volatile bool *stop, void (*idle)(void *), void *arg);
+/*
+ * Runs the commands of a script file (--cmdline-file) with output on
+ * stdout, echoing each behind the prompt. Returns 1 if the script said
+ * quit, 0 at its end, -errno if it cannot be read.
+ */
+int console_run_file(const char *path, volatile bool *stop);
+
+/* One row of `show sa` (and of telemetry's /pmdvpn/sa). */
+struct console_sa_row {
+	const char *peer;
+	bool out;                  /* outbound (else inbound) */
+	uint32_t spi;
+	enum aead_alg alg;
+	bool esn;
+	uint64_t seq;              /* out: last number used */
+	uint64_t seq_limit;        /* out: reserved in the state file */
+	uint64_t seq_left;         /* out: numbers left before the SA must retire */
+	uint32_t window;           /* in: replay window size */
+	uint64_t top;              /* in: highest sequence number accepted */
+	uint64_t pkts, bytes;      /* the peer's inner packets in this direction */
+	uint64_t errors;           /* the peer's drops of this direction's causes */
+};
+/* Is this drop cause charged to the inbound direction of an SA? */
+bool console_drop_is_inbound(enum stats_drop d);
+/* Fills up to max rows (out and/or in per peer, peer order) from env and
+ * the summed counters. Returns the number of rows. */
+unsigned console_sa_rows(const struct console_env *env, const struct stats_lcore *sum,
+			 bool want_out, bool want_in, struct console_sa_row *rows, unsigned max);
+
+/* Per lcore figures of `show lcores` and /pmdvpn/lcores. */
+struct console_lcore_row {
+	unsigned lcore;
+	const char *role;          /* "main" or "worker" */
+	uint64_t busy_cycles, idle_cycles, polls, busy_polls, rx_pkts;
+	double busy_pct;           /* busy / (busy + idle) * 100 */
+	double pkts_per_busy_poll;
+};
+unsigned console_lcore_rows(const struct console_env *env, struct console_lcore_row *rows,
+			    unsigned max);
+
+/* `show config`: the config as loaded, as INI text; keys print as
+ * "key-out = <hidden>". Pure: only reads c. */
+void console_print_config(FILE *f, const struct conf *c);
 
 #endif

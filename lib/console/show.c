@@ -221,7 +221,8 @@ void show_sa(FILE *f, const struct console_env *e, bool out, bool in)
 {
 	struct console_sa_row *rows;
 	struct stats_lcore *sum;
-	uint64_t age = (rte_rdtsc() - e->start_tsc) / rte_get_tsc_hz();
+	uint64_t hz = rte_get_tsc_hz();
+	uint64_t age = hz ? (rte_rdtsc() - e->start_tsc) / hz : 0;
 	unsigned n, max = 2 * e->conf->n_peers;
 
 	sum = console_stats_sum();

@@ -110,7 +110,9 @@ static void add_str(struct rte_tel_data *d, const char *prefix, const char *name
 
 static uint64_t uptime_s(const struct console_env *e)
 {
-	return (rte_rdtsc() - e->start_tsc) / rte_get_tsc_hz();
+	uint64_t hz = rte_get_tsc_hz();
+
+	return hz ? (rte_rdtsc() - e->start_tsc) / hz : 0;
 }
 
 /* --------------------------------------------------------------- stats */

@@ -557,6 +557,7 @@ void *ike_msg_add(struct ike_msg *m, uint8_t type)
 	void *slot;
 	size_t size;
 	uint8_t idx = 0;
+	bool raw = false;
 
 	if (m->n_pl == IKE_MAX_PAYLOADS || type == IKE_PL_NONE)
 		return NULL;
@@ -599,10 +600,11 @@ void *ike_msg_add(struct ike_msg *m, uint8_t type)
 		idx = m->n_other++;
 		slot = &m->other[idx];
 		size = sizeof(m->other[0]);
+		raw = true;
 		break;
 	}
 	memset(slot, 0, size);
-	if (slot == &m->other[idx])
+	if (raw)
 		m->other[idx].type = type;
 	if (type >= IKE_PL_SA && type <= IKE_PL_SKF)
 		m->present |= pl_bit(type);

@@ -159,8 +159,8 @@ packets, from the ``SIGUSR1`` counter report, before and after the run)
 divided by the packets it handled (``peer tx-pkts`` for encrypt, ``peer
 rx-pkts`` for the round trip). %limit is part 1's cycles per packet for the
 same cipher and size divided by pmdvpn's: the share of the worker's busy
-time that the AEAD alone would need. The issue's targets read on it
-(encrypt 90%, round trip 45%). The sizes differ slightly: part 1
+time that the AEAD alone would need. The targets of issue 3 are in the
+notes of the rows they apply to. The sizes differ slightly: part 1
 encrypts a buffer of N bytes, and pmdvpn encrypts the IP packet of an N-byte
 frame (N - 14 bytes plus ESP trailer and padding). Both processes poll, and
 other jobs share the two cores, so a descheduled worker still counts TSC
@@ -194,8 +194,10 @@ of both ends is the robust figure. For pmdvpn the process time includes the
 worker's polling, whether or not it moved packets. busy s/GB counts only
 the busy cycles of both gateways' workers (``busy-cycles`` from the counter
 report, divided by the TSC rate), so that idle polling does not count
-against pmdvpn. It excludes the main lcore and the kernel's work on pmdvpn's
-TAP writes and AF_PACKET sends, which the other daemons' system time includes.
+against pmdvpn. Busy cycles are wall-clock time inside polls that moved
+packets: they include the system calls the worker makes there (TAP writes,
+AF_PACKET sends) and any time it is descheduled in the middle of one; they
+exclude the main lcore and kernel work done in other contexts.
 
 **Part 4, idle.** One running gateway (the part 3 sender, its peer up, no
 traffic) for 10 s: its process CPU time as a percentage of one core.
@@ -212,8 +214,8 @@ bench_write_doc() {
 		echo "Benchmarks"
 		echo "=========="
 		echo
-		echo "This page is the output of one run of ``usertools/pmdvpn-bench.sh``, written by"
-		echo "the script itself (``--write-doc``). Run it on your machine to get yours::"
+		echo 'This page is the output of one run of ``usertools/pmdvpn-bench.sh``, written by'
+		echo 'the script itself (``--write-doc``). Run it on your machine to get yours::'
 		echo
 		echo "    sudo usertools/pmdvpn-bench.sh [--quick] [--json FILE] [--write-doc]"
 		echo
@@ -222,7 +224,7 @@ bench_write_doc() {
 		echo
 		for kv in "${BENCH_META[@]}"; do
 			k=${kv%%$'\t'*} v=${kv#*$'\t'}
-			printf -- '- %s: %s\n' "$k" "$(printf '%s' "$v" | sed 's/[*`|_]/\\&/g')"
+			printf -- '- %s: %s\n' "$k" "$(printf '%s' "$v" | sed 's/[*`|]/\\&/g')"
 		done
 		echo
 		echo "The table"

@@ -210,7 +210,8 @@ bench_tunnel_pmdvpn() {
 		pv_gw_stop "$ga" 5; pv_gw_stop "$gb" 5
 		return 0
 	fi
-	bench_meta_once "pmdvpn startup" "$(grep -h '^pmdvpn: ' "${PV_GW_OUT[$ga]}" | grep -v ready | head -2 | tr '\n' ' ')"
+	bench_meta_once "pmdvpn startup" "$(grep -h '^pmdvpn: ' "${PV_GW_OUT[$ga]}" | grep -v ready | head -3 |
+		sed 's/^pmdvpn: //' | paste -sd ';' | sed 's/;/; /g')"
 	bench_tsc_hz
 	info=$(bench__tap_desc "$BENCH_NS_A" "${PV_ID}-va")
 	BENCH_PV_VNET=off

@@ -16,11 +16,13 @@
 #include <linux/if_tun.h>
 #include <net/if_arp.h>
 
+#include <rte_cycles.h>
 #include <rte_malloc.h>
 
 #include "vtap.h"
 
 #define TUN_PATH "/dev/net/tun"
+#define VTAP_RX_HOLDOFF_US 5
 
 struct vtap_queue *vtap_queue_create(int fd, uint16_t id, struct rte_mempool *mp)
 {
@@ -36,6 +38,7 @@ struct vtap_queue *vtap_queue_create(int fd, uint16_t id, struct rte_mempool *mp
 	}
 	q->fd = fd;
 	q->id = id;
+	q->rx_holdoff = rte_get_tsc_hz() / (1000000 / VTAP_RX_HOLDOFF_US);
 	q->mp = mp;
 	return q;
 }

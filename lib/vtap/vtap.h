@@ -103,6 +103,12 @@ struct vtap_queue {
 	/* segments made but not yet returned: pend[pend_head, pend_tail) */
 	struct rte_mbuf *pend[VTAP_PEND_MAX];
 	uint16_t pend_head, pend_tail;
+	/* After a read found nothing, the next read waits rx_holdoff TSC
+	 * cycles (default 5 us; 0 = never): under load the worker polls
+	 * every microsecond or two, and an empty read() costs as much as a
+	 * full one. Idle back-off sleeps are longer, so idle latency is not
+	 * affected. */
+	uint64_t rx_holdoff, rx_next;
 	struct vtap_gro_flow flows[VTAP_GRO_FLOWS];
 	struct vtap_stats stats;
 };

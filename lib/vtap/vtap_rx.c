@@ -15,6 +15,7 @@
 
 #include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
+#include <rte_cycles.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_tcp.h>
@@ -252,6 +253,8 @@ uint16_t vtap_rx_burst(struct vtap_queue *q, struct rte_mbuf **pkts, uint16_t n)
 {
 	uint16_t got = 0, reads = 0;
 
+	if (q->pend_head == q->pend_tail && q->rx_holdoff != 0 && rte_rdtsc() < q->rx_next)
+		return 0;
 	while (got < n) {
 		if (q->pend_head != q->pend_tail) {
 			pkts[got++] = q->pend[q->pend_head++];
@@ -265,6 +268,8 @@ uint16_t vtap_rx_burst(struct vtap_queue *q, struct rte_mbuf **pkts, uint16_t n)
 		if (r < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				q->stats.rx_errors++;
+			else if (got == 0)
+				q->rx_next = rte_rdtsc() + q->rx_holdoff;
 			break;
 		}
 		q->stats.rx_frames++;

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include <rte_byteorder.h>
+#include <rte_cycles.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
@@ -734,7 +735,18 @@ static void test_io(void **state)
 	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	q = test_queue(sv[0]);
+	q->rx_holdoff = rte_get_tsc_hz(); /* a second */
 	assert_int_equal(vtap_rx_burst(q, pkts, 32), 0); /* nothing yet: EAGAIN */
+	memset(msg, 0, 26); /* zero header, 16-byte frame */
+	assert_int_equal(write(sv[1], msg, 26), 26);
+	/* held off: the frame waits (no read) */
+	assert_int_equal(vtap_rx_burst(q, pkts, 32), 0);
+	assert_int_equal(q->stats.rx_frames, 0);
+	q->rx_holdoff = 0;
+	q->rx_next = 0;
+	assert_int_equal(vtap_rx_burst(q, pkts, 32), 1);
+	rte_pktmbuf_free(pkts[0]);
+	q->stats.rx_frames = 0;
 	/* a super-packet of 20 segments, a truncated message, a plain frame */
 	len = build(msg + VTAP_HDR_LEN, &s, false);
 	memcpy(msg, &vh, sizeof(vh));

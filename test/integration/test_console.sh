@@ -202,6 +202,22 @@ else
 	it_notok "show port stats wan: only the WAN port, with the driver's counters" "$T/i-port"
 fi
 
+# The line editor is cmdline's: TAB completes, '?' lists what may follow.
+off=$(stat -c %s "$T/b.out")
+printf 'show rou\t\nshow sa ?' >&3
+for ((i = 0; i < 100; i++)); do
+	tail -c +"$((off + 1))" "$T/b.out" > "$T/i-edit"
+	grep -q 'out \[Mul-choice STRING\]' "$T/i-edit" && break
+	sleep 0.1
+done
+if grep -q 'show routes ' "$T/i-edit" && grep -q '^route 198.19.0.0/24 peer site-a' "$T/i-edit" &&
+	grep -q '^ in \[Mul-choice STRING\]: show sa in|out' "$T/i-edit"; then
+	it_ok "the prompt completes 'show rou<TAB>' and answers 'show sa ?' with its choices"
+else
+	it_notok "the prompt completes 'show rou<TAB>' and answers 'show sa ?' with its choices" "$T/i-edit"
+fi
+printf 'out\n' >&3   # completes the half-typed line: show sa out
+
 # ------------------------------------------------------------ A through pmdvpn-ctl
 if [ -S "/var/run/dpdk/$PREFIX_A/dpdk_telemetry.v2" ]; then
 	it_ok "A's telemetry socket exists"
@@ -268,6 +284,18 @@ for v in stats peers sa drops lcores "peers site-b" "sa out"; do
 	fi
 done
 
+# Any telemetry client reads the same commands: DPDK's own dpdk-telemetry.py.
+if command -v dpdk-telemetry.py > /dev/null; then
+	echo /pmdvpn/sa | dpdk-telemetry.py -f "$PREFIX_A" > "$T/ctl-dpdk-telemetry.txt" 2>&1
+	if grep -q '"/pmdvpn/sa"' "$T/ctl-dpdk-telemetry.txt" && grep -q '"replay_window"' "$T/ctl-dpdk-telemetry.txt"; then
+		it_ok "dpdk-telemetry.py reads /pmdvpn/sa"
+	else
+		it_notok "dpdk-telemetry.py reads /pmdvpn/sa" "$T/ctl-dpdk-telemetry.txt"
+	fi
+else
+	it_skip "dpdk-telemetry.py reads /pmdvpn/sa (dpdk-telemetry.py not installed)"
+fi
+
 # Console commands through telemetry on a daemon without -i.
 "$CTL" --file-prefix "$PREFIX_A" cmd show peers > "$T/ctl-peers.txt" 2>&1; rc=$?
 if [ "$rc" = 0 ] && grep -q '^peer site-b endpoint 198.18.0.2:4500 cipher aes-256-gcm spi-out 0x00002001' "$T/ctl-peers.txt"; then
@@ -332,6 +360,15 @@ else
 	it_notok "B printed its final report after quit" "$T/b.out"
 fi
 
+# quit through telemetry stops the daemon as SIGTERM would.
+"$CTL" --file-prefix "$PREFIX_A" cmd quit > "$T/ctl-quit.txt" 2>&1; rc=$?
+it_expect "pmdvpn-ctl cmd quit is accepted" "$rc" -eq 0
+for ((i = 0; i < 100; i++)); do kill -0 "${PV_GW_PID[a]}" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "${PV_GW_PID[a]}" 2>/dev/null; then
+	it_notok "pmdvpn-ctl cmd quit stops the daemon A"
+else
+	it_ok "pmdvpn-ctl cmd quit stops the daemon A"
+fi
 pv_gw_stop a; rc=$?
-it_expect "A exits with status 0 on SIGTERM" "$rc" -eq 0
+it_expect "A exits with status 0" "$rc" -eq 0
 it_done

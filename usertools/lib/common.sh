@@ -39,6 +39,10 @@ PV_PKGS_build="meson ninja-build pkg-config gcc libc6-dev dpdk dpdk-dev libdpdk-
 	libipsec-mb-dev libssl-dev libnuma-dev libcmocka-dev"
 PV_PKGS_fuzz="clang libclang-rt-14-dev"
 PV_PKGS_run="iproute2 iputils-ping iperf3 ethtool tcpdump procps psmisc jq util-linux coreutils"
+# strongSwan: the IKEv2 interop peer of the integration tests (charon with
+# kernel-libipsec; nothing is started as a service).
+PV_PKGS_run="$PV_PKGS_run strongswan-charon strongswan-swanctl libcharon-extra-plugins
+	libstrongswan-extra-plugins"
 
 pv_missing_pkgs() {
 	local p

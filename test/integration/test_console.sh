@@ -334,6 +334,62 @@ it_stats a > "$T/a-cleared.txt"
 tx=$(pv_counter 'peer site-b' tx-pkts < "$T/a-cleared.txt")
 it_expect "pmdvpn-ctl cmd clear stats: A's peer counters restart from zero" "$tx" -lt 3
 
+# ------------------------------------------------------------ long output over telemetry
+# Gateway C (WAN = net_null, no traffic) with 60 peers: its show config is
+# far larger than one telemetry reply, so pmdvpn-ctl must page through
+# /pmdvpn/more, and what it gets must be byte for byte what the console
+# printed for the same command.
+NS_C=${PV_ID}c
+pv_ns_create "$NS_C" || { echo "Bail out! cannot create namespace $NS_C"; exit 1; }
+{
+	echo "[gateway]"
+	echo "wan = net_null0,no-rx=1"
+	echo "wan-address = 198.18.0.1/24"
+	echo "inside = tap"
+	echo "inside-address = 198.19.0.1/24"
+	echo "state-file = $T/c.state"
+	for ((i = 0; i < 60; i++)); do
+		echo "[peer p$i]"
+		echo "endpoint = 198.18.0.$((10 + i))"
+		echo "subnets = 198.19.$((2 + i)).0/24"
+		echo "cipher = aes-128-gcm"
+		printf 'spi-out = 0x%x\nspi-in = 0x%x\n' $((0x3000 + i)) $((0x4000 + i))
+		echo "key-out = $(pv_randhex 20)"
+		echo "key-in = $(pv_randhex 20)"
+	done
+} > "$T/c.conf"
+printf 'show config\n' > "$T/c.script"
+if pv_gw_start c "$NS_C" "$T/c.conf" 60 --cmdline-file "$T/c.script"; then
+	it_ok "gateway C with 60 peers ready"
+	PREFIX_C="pmdvpn-${PV_ID}-c"
+	tr -d '\r' < "${PV_GW_OUT[c]}" | awk '/^pmdvpn> show config$/ { on = 1; next }
+		/^pmdvpn> / { on = 0 } on' > "$T/c-console.txt"
+	"$CTL" --file-prefix "$PREFIX_C" cmd show config > "$T/ctl-c-config.txt" 2>&1
+	size=$(stat -c %s "$T/ctl-c-config.txt")
+	if [ "$size" -gt 12000 ] && cmp -s "$T/c-console.txt" "$T/ctl-c-config.txt"; then
+		it_ok "pmdvpn-ctl cmd show config: $size bytes over several replies, the console's exact text"
+	else
+		diff "$T/c-console.txt" "$T/ctl-c-config.txt" > "$T/c-diff.txt" 2>&1
+		it_notok "pmdvpn-ctl cmd show config: long output equals the console's ($size bytes)" "$T/c-diff.txt"
+	fi
+	"$CTL" --file-prefix "$PREFIX_C" --json peers > "$T/ctl-c-peers.json" 2>&1
+	n=$(jq '.name | length' "$T/ctl-c-peers.json" 2>/dev/null || echo 0)
+	it_expect "pmdvpn-ctl --json peers lists all 60 peers" "$n" -eq 60
+	"$CTL" --file-prefix "$PREFIX_C" --json sa > "$T/ctl-c-sa.json" 2>&1
+	n=$(jq '.spi | length' "$T/ctl-c-sa.json" 2>/dev/null || echo 0)
+	it_expect "pmdvpn-ctl --json sa lists 120 SAs" "$n" -eq 120
+	c_leak=0
+	for k in $(sed -n 's/^key-[a-z]* = //p' "$T/c.conf"); do
+		grep -qi -- "$k" "${PV_GW_OUT[c]}" "$T/ctl-c-config.txt" "$T/ctl-c-peers.json" \
+			"$T/ctl-c-sa.json" && c_leak=1
+	done
+	if [ "$c_leak" = 0 ]; then it_ok "C: none of its 120 keys in any output"
+	else it_notok "C: none of its 120 keys in any output"; fi
+	pv_gw_stop c
+else
+	it_notok "gateway C with 60 peers ready" "${PV_GW_ERR[c]}"
+fi
+
 # ------------------------------------------------------------ no key anywhere
 leak=0
 for k in "$KEY_AB" "$KEY_BA"; do

@@ -452,16 +452,44 @@ static void print_neigh(uint32_t ip_be, const struct rte_ether_addr *mac, const 
 	np->n++;
 }
 
+/* Walks each distinct table once: the env's, then the workers' own (with
+ * several workers each may keep one: they are then named wan.0, wan.1...). */
+static void walk_tables(struct neigh_print *np, const char *name, const struct neigh_table *main,
+			const struct console_env *e, bool inside)
+{
+	const struct neigh_table *seen[1 + 64];
+	unsigned n_seen = 0, n_distinct = 0;
+	char label[32];
+
+	if (main != NULL)
+		seen[n_seen++] = main;
+	for (unsigned i = 0; i < e->n_workers && n_seen < RTE_DIM(seen); i++) {
+		const struct neigh_table *t = inside ? e->workers[i].inside_neigh : e->workers[i].neigh;
+		bool dup = t == NULL;
+
+		for (unsigned j = 0; j < n_seen && !dup; j++)
+			dup = seen[j] == t;
+		if (!dup)
+			seen[n_seen++] = t;
+	}
+	n_distinct = n_seen;
+	for (unsigned j = 0; j < n_seen; j++) {
+		if (n_distinct > 1) {
+			snprintf(label, sizeof(label), "%s.%u", name, j);
+			np->table = label;
+		} else {
+			np->table = name;
+		}
+		neigh_walk(seen[j], print_neigh, np);
+	}
+}
+
 void show_neigh(FILE *f, const struct console_env *e)
 {
-	struct neigh_print np = { .f = f, .table = "wan" };
+	struct neigh_print np = { .f = f };
 
-	if (e->wan_neigh != NULL)
-		neigh_walk(e->wan_neigh, print_neigh, &np);
-	if (e->inside_neigh != NULL) {
-		np.table = "inside";
-		neigh_walk(e->inside_neigh, print_neigh, &np);
-	}
+	walk_tables(&np, "wan", e->wan_neigh, e, false);
+	walk_tables(&np, "inside", e->inside_neigh, e, true);
 	if (np.n == 0)
 		fprintf(f, "no neighbour\n");
 }

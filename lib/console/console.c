@@ -42,7 +42,7 @@
 static pthread_mutex_t cons_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct console_env cons_env;
 static bool cons_env_ok;
-static bool cons_quit;                 /* the prompt or the script must end */
+static volatile bool cons_quit;        /* the prompt or the script must end (any thread) */
 static __thread FILE *cons_out;        /* where this thread's command writes */
 
 void console_env_set(const struct console_env *env)

@@ -9,6 +9,7 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
+#include <rte_ring.h>
 
 #include "esp.h"
 #include "gateway.h"
@@ -64,7 +65,7 @@ static int open_inside_lan(struct gateway *g, char *err, size_t errlen)
 	if (rc != 0)
 		return rc;
 	g->inside_lan_open = true;
-	rc = port_start(g->inside_port, 1, g->mp, 0, err, errlen);
+	rc = port_start(g->inside_port, (uint16_t)g->n_workers, g->mp, 0, err, errlen);
 	if (rc != 0)
 		return rc;
 	rte_eth_macaddr_get(g->inside_port, &g->hostif.router_mac);
@@ -132,17 +133,19 @@ static int build_peer(struct gateway *g, unsigned i, char *err, size_t errlen)
 	return 0;
 }
 
-static void init_worker(struct gateway *g)
+static void init_worker(struct gateway *g, unsigned idx, unsigned lcore)
 {
 	const struct conf *c = g->conf;
-	struct worker *w = &g->worker;
+	struct worker *w = &g->workers[idx];
 
 	memset(w, 0, sizeof(*w));
 	w->wan_port = g->wan_port;
+	w->wan_queue = (uint16_t)idx;
 	w->inside_port = g->inside_port;
+	w->inside_queue = (uint16_t)idx;
 	if (g->hostif_open && g->hostif.offload)
-		w->inside_vtap = g->hostif.vtap.q[0];
-	w->inside_neigh = g->inside_neigh;
+		w->inside_vtap = g->hostif.vtap.q[idx];
+	w->inside_neigh = g->lan_neigh[idx];
 	w->inside_ip = inside_ipv4(c);
 	rte_eth_macaddr_get(g->wan_port, &w->wan_mac);
 	w->router_mac = g->hostif.router_mac;
@@ -151,15 +154,63 @@ static void init_worker(struct gateway *g)
 	w->udp_port = rte_cpu_to_be_16(c->gw.udp_port);
 	w->sa_in = g->sa_in;
 	w->routes = g->routes;
-	w->neigh = g->neigh;
+	w->neigh = g->wan_neigh[idx];
 	for (unsigned i = 0; i < c->n_peers; i++)
 		w->peers[i].sa_out = g->sa_out[i];
 	w->n_peers = c->n_peers;
 	w->mp = g->mp;
 	w->burst = WORKER_BURST_DEFAULT;
 	w->idle_backoff = true;
-	w->lcore_id = g->worker_lcore;
-	w->stats = stats_lcore_get(g->worker_lcore);
+	w->index = (uint16_t)idx;
+	w->n_workers = (uint16_t)g->n_workers;
+	w->peer_owner = g->peer_owner;
+	w->handoff = g->handoff[idx];
+	w->handoffs = g->handoff;
+	w->lcore_id = lcore;
+	w->stats = stats_lcore_get(lcore);
+}
+
+/* Per worker: a WAN (and on a LAN port, an inside) neighbour table holding
+ * the static entries, and a hand-off ring when there are several. */
+static int create_worker_tables(struct gateway *g, unsigned idx, char *err, size_t errlen)
+{
+	const struct conf *c = g->conf;
+	char name[RTE_RING_NAMESIZE];
+	int rc;
+
+	snprintf(name, sizeof(name), "pmdvpn_nb%u", idx);
+	g->wan_neigh[idx] = neigh_create(name, 256, SOCKET_ID_ANY);
+	if (c->gw.inside == CONF_INSIDE_PORT) {
+		snprintf(name, sizeof(name), "pmdvpn_nbl%u", idx);
+		g->lan_neigh[idx] = neigh_create(name, 1024, SOCKET_ID_ANY);
+	}
+	if (g->n_workers > 1) {
+		snprintf(name, sizeof(name), "pmdvpn_ho%u", idx);
+		g->handoff[idx] = rte_ring_create(name, WORKER_HANDOFF_RING, SOCKET_ID_ANY,
+						  RING_F_SC_DEQ);
+	}
+	if (g->wan_neigh[idx] == NULL || (c->gw.inside == CONF_INSIDE_PORT && g->lan_neigh[idx] == NULL) ||
+	    (g->n_workers > 1 && g->handoff[idx] == NULL)) {
+		snprintf(err, errlen, "cannot create the tables of worker %u: %s", idx,
+			 rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < c->gw.n_neigh; i++) {
+		struct rte_ether_addr mac;
+		struct neigh_table *t = g->wan_neigh[idx];
+
+		/* A static neighbour on an inside subnet belongs to the LAN port
+		 * (a traffic generator that answers no ARP); the rest to the WAN. */
+		if (g->lan_neigh[idx] != NULL && on_inside_subnet(c, c->gw.neigh[i].ip))
+			t = g->lan_neigh[idx];
+		memcpy(mac.addr_bytes, c->gw.neigh[i].mac, 6);
+		rc = neigh_add_static(t, c->gw.neigh[i].ip, &mac);
+		if (rc != 0) {
+			snprintf(err, errlen, "static neighbour %u: %s", i, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
 }
 
 int gateway_start(struct gateway *g, const struct conf *c, struct sa_seqstate *seq,
@@ -174,42 +225,34 @@ int gateway_start(struct gateway *g, const struct conf *c, struct sa_seqstate *s
 		snprintf(err, errlen, "at most %u peers", STATS_MAX_PEERS);
 		return -EINVAL;
 	}
-	g->worker_lcore = rte_get_next_lcore(-1, 1, 0);
-	if (g->worker_lcore >= RTE_MAX_LCORE) {
+	g->n_workers = rte_lcore_count() - 1;
+	if (g->n_workers == 0) {
 		snprintf(err, errlen, "no worker lcore: give the EAL at least two lcores "
 			 "(e.g. -l 0-1 or --lcores '0@0,1@1')");
 		return -EINVAL;
 	}
+	if (g->n_workers > WORKER_MAX) {
+		snprintf(err, errlen, "%u worker lcores: at most %u are supported", g->n_workers,
+			 WORKER_MAX);
+		return -EINVAL;
+	}
 	g->sa_in = sa_table_create("pmdvpn_sa_in", CONF_MAX_PEERS * 2, SOCKET_ID_ANY);
 	g->routes = route_create("pmdvpn_rt", 1024, 1024, SOCKET_ID_ANY);
-	g->neigh = neigh_create("pmdvpn_neigh", 256, SOCKET_ID_ANY);
-	if (g->sa_in == NULL || g->routes == NULL || g->neigh == NULL) {
-		snprintf(err, errlen, "cannot create the SA, route or neighbour tables: %s",
+	if (g->sa_in == NULL || g->routes == NULL) {
+		snprintf(err, errlen, "cannot create the SA or route tables: %s",
 			 rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
-	if (c->gw.inside == CONF_INSIDE_PORT) {
-		g->inside_neigh = neigh_create("pmdvpn_neigh_in", 1024, SOCKET_ID_ANY);
-		if (g->inside_neigh == NULL) {
-			snprintf(err, errlen, "cannot create the inside neighbour table");
-			return -ENOMEM;
-		}
-	}
-	for (unsigned i = 0; i < c->gw.n_neigh; i++) {
-		struct rte_ether_addr mac;
-		struct neigh_table *t = g->neigh;
-
-		/* A static neighbour on an inside subnet belongs to the LAN port
-		 * (a traffic generator that answers no ARP); the rest to the WAN. */
-		if (g->inside_neigh != NULL && on_inside_subnet(c, c->gw.neigh[i].ip))
-			t = g->inside_neigh;
-		memcpy(mac.addr_bytes, c->gw.neigh[i].mac, 6);
-		rc = neigh_add_static(t, c->gw.neigh[i].ip, &mac);
-		if (rc != 0) {
-			snprintf(err, errlen, "static neighbour %u: %s", i, strerror(-rc));
+	for (unsigned i = 0; i < g->n_workers; i++) {
+		rc = create_worker_tables(g, i, err, errlen);
+		if (rc != 0)
 			return rc;
-		}
 	}
+	g->neigh = g->wan_neigh[0];
+	g->inside_neigh = g->lan_neigh[0];
+	/* Peers are spread over the workers; one peer's SAs stay on one. */
+	for (unsigned i = 0; i < c->n_peers; i++)
+		g->peer_owner[i] = (uint16_t)(i % g->n_workers);
 	for (unsigned i = 0; i < c->n_peers; i++) {
 		rc = build_peer(g, i, err, errlen);
 		if (rc != 0)
@@ -224,9 +267,14 @@ int gateway_start(struct gateway *g, const struct conf *c, struct sa_seqstate *s
 	if (rc != 0)
 		return rc;
 	g->wan_open = true;
-	rc = port_start(g->wan_port, 1, g->mp, 0, err, errlen);
-	if (rc != 0)
+	rc = port_start(g->wan_port, (uint16_t)g->n_workers, g->mp, 0, err, errlen);
+	if (rc != 0) {
+		if (g->n_workers > 1)
+			snprintf(err + strlen(err), errlen - strlen(err), " (%u workers need %u queue "
+				 "pairs on the WAN port, e.g. qpairs=%u for net_af_packet)",
+				 g->n_workers, g->n_workers, g->n_workers);
 		return rc;
+	}
 	if (c->gw.inside == CONF_INSIDE_VIRTIO_USER) {
 		snprintf(err, errlen, "inside = virtio-user needs /dev/vhost-net and is not "
 			 "supported yet: use inside = tap");
@@ -237,7 +285,7 @@ int gateway_start(struct gateway *g, const struct conf *c, struct sa_seqstate *s
 		if (rc != 0)
 			return rc;
 	} else {
-		rc = hostif_create(&g->hostif, &c->gw, g->mp, err, errlen);
+		rc = hostif_create(&g->hostif, &c->gw, g->mp, (uint16_t)g->n_workers, err, errlen);
 		if (rc != 0)
 			return rc;
 		g->hostif_open = true;
@@ -246,18 +294,25 @@ int gateway_start(struct gateway *g, const struct conf *c, struct sa_seqstate *s
 		if (rc != 0)
 			return rc;
 	}
-	init_worker(g);
-	g->worker.aead = aead_engine_create(c->gw.crypto);
-	if (g->worker.aead == NULL) {
-		snprintf(err, errlen, "cannot start the %s crypto engine", aead_impl_name(c->gw.crypto));
-		return -ENOTSUP;
+	unsigned lcore = rte_get_next_lcore(-1, 1, 0);
+	for (unsigned i = 0; i < g->n_workers; i++, lcore = rte_get_next_lcore(lcore, 1, 0)) {
+		init_worker(g, i, lcore);
+		g->workers[i].aead = aead_engine_create(c->gw.crypto);
+		if (g->workers[i].aead == NULL) {
+			snprintf(err, errlen, "cannot start the %s crypto engine",
+				 aead_impl_name(c->gw.crypto));
+			return -ENOTSUP;
+		}
 	}
-	rc = rte_eal_remote_launch(worker_main, &g->worker, g->worker_lcore);
-	if (rc != 0) {
-		snprintf(err, errlen, "cannot launch the worker on lcore %u", g->worker_lcore);
-		return rc;
+	for (unsigned i = 0; i < g->n_workers; i++) {
+		rc = rte_eal_remote_launch(worker_main, &g->workers[i], g->workers[i].lcore_id);
+		if (rc != 0) {
+			snprintf(err, errlen, "cannot launch worker %u on lcore %u", i,
+				 g->workers[i].lcore_id);
+			return rc;
+		}
+		g->running = i + 1;
 	}
-	g->worker_running = true;
 	return 0;
 }
 
@@ -286,18 +341,31 @@ void gateway_maintain(struct gateway *g)
 
 void gateway_halt(struct gateway *g)
 {
-	if (g->worker_running) {
-		g->worker.stop = true;
-		rte_eal_wait_lcore(g->worker_lcore);
-		g->worker_running = false;
-	}
+	for (unsigned i = 0; i < g->running; i++)
+		g->workers[i].stop = true;
+	for (unsigned i = 0; i < g->running; i++)
+		rte_eal_wait_lcore(g->workers[i].lcore_id);
+	g->running = 0;
 }
 
 void gateway_stop(struct gateway *g)
 {
 	gateway_halt(g);
-	aead_engine_free(g->worker.aead);
-	g->worker.aead = NULL;
+	for (unsigned i = 0; i < WORKER_MAX; i++) {
+		aead_engine_free(g->workers[i].aead);
+		g->workers[i].aead = NULL;
+		/* what is left in a hand-off ring goes back to the pool */
+		if (g->handoff[i] != NULL) {
+			void *m;
+			while (rte_ring_dequeue(g->handoff[i], &m) == 0)
+				rte_pktmbuf_free(m);
+			rte_ring_free(g->handoff[i]);
+			g->handoff[i] = NULL;
+		}
+		neigh_free(g->wan_neigh[i]);
+		neigh_free(g->lan_neigh[i]);
+		g->wan_neigh[i] = g->lan_neigh[i] = NULL;
+	}
 	if (g->hostif_open)
 		hostif_destroy(&g->hostif);
 	if (g->inside_lan_open)
@@ -313,8 +381,6 @@ void gateway_stop(struct gateway *g)
 	}
 	sa_table_free(g->sa_in);
 	route_free(g->routes);
-	neigh_free(g->neigh);
-	neigh_free(g->inside_neigh);
 	g->inside_neigh = NULL;
 	if (g->mp != NULL)
 		rte_mempool_free(g->mp);

@@ -19,19 +19,27 @@ struct gateway {
 	struct sa_seqstate *seqstate;
 	struct rte_mempool *mp;
 	uint16_t wan_port;
-	bool wan_open, hostif_open, worker_running;
+	bool wan_open, hostif_open;
 	struct hostif hostif;               /* inside = tap */
 	uint16_t inside_port;               /* the TAP's or the LAN port's id */
 	bool inside_lan_open;               /* inside = devargs of a LAN port */
-	struct neigh_table *inside_neigh;   /* LAN port only */
+	struct neigh_table *inside_neigh;   /* LAN port only (worker 0's) */
 	struct sa_table *sa_in;
 	struct route_table *routes;
-	struct neigh_table *neigh;
+	struct neigh_table *neigh;          /* worker 0's WAN neighbours */
 	struct sa_out *sa_out[CONF_MAX_PEERS];
 	struct sa_in *sa_inb[CONF_MAX_PEERS];
 	uint16_t tunnel_mtu;
-	unsigned worker_lcore;
-	struct worker worker;
+	/* One worker per worker lcore; each has a queue pair on every port,
+	 * its own neighbour tables and a hand-off ring, and owns the peers
+	 * with peer_owner[peer] == its index. */
+	unsigned n_workers;
+	unsigned running;                   /* workers launched */
+	uint16_t peer_owner[CONF_MAX_PEERS];
+	struct rte_ring *handoff[WORKER_MAX];
+	struct neigh_table *wan_neigh[WORKER_MAX];
+	struct neigh_table *lan_neigh[WORKER_MAX];
+	struct worker workers[WORKER_MAX];
 };
 
 /* Builds tables and SAs, opens the ports, configures the host interface

@@ -100,8 +100,8 @@ static void publish_env(const struct gateway *g)
 		.inside_port = g->hostif_open && g->hostif.offload ? RTE_MAX_ETHPORTS : g->inside_port,
 		.inside_kind = g->inside_lan_open ? "lan" : g->hostif.offload ? "vtap" : "net_tap",
 		.inside_ifname = g->hostif_open ? g->hostif.ifname : NULL,
-		.workers = &g->worker,
-		.n_workers = 1,
+		.workers = g->workers,
+		.n_workers = g->n_workers,
 		.main_lcore = rte_get_main_lcore(),
 		.tunnel_mtu = g->tunnel_mtu,
 		.start_tsc = rte_rdtsc(),
@@ -201,8 +201,9 @@ int main(int argc, char **argv)
 		goto out_eal;
 	}
 	report_set_ports(gw.wan_port, gw.inside_port);
-	printf("pmdvpn: worker lcore %u, tunnel mtu %u, %u peers, crypto %s\n", gw.worker_lcore,
-	       gw.tunnel_mtu, conf->n_peers, aead_engine_describe(gw.worker.aead));
+	printf("pmdvpn: %u worker(s) from lcore %u, tunnel mtu %u, %u peers, crypto %s\n",
+	       gw.n_workers, gw.workers[0].lcore_id, gw.tunnel_mtu, conf->n_peers,
+	       aead_engine_describe(gw.workers[0].aead));
 	if (gw.hostif_open)
 		printf("pmdvpn: inside %s: %s\n", gw.hostif.ifname, gw.hostif.offload ?
 		       "TAP with virtio-net header and offloads (vtap)" : "net_tap");

@@ -61,12 +61,12 @@ static void router_mac_from(struct hostif *h)
 /* The vtap: the kernel's interface gets a random locally administered
  * MAC, as net_tap gives it. */
 static int create_vtap(struct hostif *h, const struct conf_gateway *gw, struct rte_mempool *mp,
-		       char *err, size_t errlen)
+		       uint16_t nb_queues, char *err, size_t errlen)
 {
 	int rc;
 
 	rte_eth_random_addr(h->host_mac.addr_bytes);
-	rc = vtap_open(&h->vtap, gw->inside_name, &h->host_mac, 1, mp, err, errlen);
+	rc = vtap_open(&h->vtap, gw->inside_name, &h->host_mac, nb_queues, mp, err, errlen);
 	if (rc != 0)
 		return rc;
 	h->offload = true;
@@ -76,7 +76,7 @@ static int create_vtap(struct hostif *h, const struct conf_gateway *gw, struct r
 }
 
 int hostif_create(struct hostif *h, const struct conf_gateway *gw, struct rte_mempool *mp,
-		  char *err, size_t errlen)
+		  uint16_t nb_queues, char *err, size_t errlen)
 {
 	char devargs[CONF_DEVARGS_MAX + 64];
 	int rc;
@@ -84,7 +84,7 @@ int hostif_create(struct hostif *h, const struct conf_gateway *gw, struct rte_me
 	memset(h, 0, sizeof(*h));
 	snprintf(h->ifname, sizeof(h->ifname), "%s", gw->inside_name);
 	if (gw->inside_offload) {
-		if (create_vtap(h, gw, mp, err, errlen) == 0)
+		if (create_vtap(h, gw, mp, nb_queues, err, errlen) == 0)
 			return 0;
 		fprintf(stderr, "pmdvpn: %s: no TAP with offloads (%s): using net_tap "
 			"(one packet per system call)\n", gw->inside_name, err);
@@ -95,7 +95,7 @@ int hostif_create(struct hostif *h, const struct conf_gateway *gw, struct rte_me
 	rc = port_probe(devargs, &h->port_id, err, errlen);
 	if (rc != 0)
 		return rc;
-	rc = port_start(h->port_id, 1, mp, 0, err, errlen);
+	rc = port_start(h->port_id, nb_queues, mp, 0, err, errlen);
 	if (rc != 0) {
 		port_close(h->port_id);
 		return rc;

@@ -62,7 +62,7 @@ struct hostif {
  * stderr) if the kernel refuses the offloads; else the net_tap port,
  * started. */
 int hostif_create(struct hostif *h, const struct conf_gateway *gw, struct rte_mempool *mp,
-		  char *err, size_t errlen);
+		  uint16_t nb_queues, char *err, size_t errlen);
 /*
  * Kernel side: MTU, addresses, link up, and one route per peer subnet
  * through the interface (as wg-quick does for AllowedIPs). Uses iproute2.

@@ -27,7 +27,8 @@
 	X(SEQ_EXHAUSTED,"seq-exhausted", "outbound sequence numbers used up or not yet reserved") \
 	X(UNHANDLED,    "unhandled",     "non-VPN traffic on the WAN port that pmdvpn does not answer") \
 	X(NO_MBUF,      "no-mbuf",       "no buffer for a reply or no room in a buffer") \
-	X(TX_FULL,      "tx-full",       "transmit queue full")
+	X(TX_FULL,      "tx-full",       "transmit queue full") \
+	X(HANDOFF_FULL, "handoff-full",  "the owning lcore's hand-off ring was full")
 
 enum stats_drop {
 	STATS_OK = 0,
@@ -44,7 +45,8 @@ enum stats_drop {
 	X(ND_REPLIED,    "nd-replied",    "IPv6 neighbour solicitations answered") \
 	X(ICMP_ECHO,     "icmp-echo",     "ICMP echo requests to the WAN address answered") \
 	X(ICMP_TOO_BIG,  "icmp-too-big",  "ICMP fragmentation-needed / packet-too-big sent to the host") \
-	X(IKE,           "ike",           "IKE datagrams received (no IKE daemon yet: dropped)")
+	X(IKE,           "ike",           "IKE datagrams received (no IKE daemon yet: dropped)") \
+	X(HANDOFF,       "handoff",       "packets passed to the lcore that owns their SA")
 
 enum stats_event {
 #define STATS_X_ENUM(e, name, help) STATS_EV_##e,

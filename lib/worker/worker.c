@@ -15,6 +15,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_pause.h>
+#include <rte_ring.h>
 
 #include "vtap.h"
 #include "worker.h"
@@ -80,10 +81,78 @@ static uint16_t rx(struct worker *w, enum worker_port slot, struct rte_mbuf **pk
 	return n;
 }
 
+void worker_handoff(struct worker *w, unsigned owner, struct rte_mbuf *m,
+		    enum worker_handoff_tag tag)
+{
+	m->hash.usr = tag;
+	if (unlikely(rte_ring_mp_enqueue(w->handoffs[owner], m) != 0)) {
+		worker_drop(w, m, STATS_DROP_HANDOFF_FULL, -1);
+		return;
+	}
+	w->stats->event[STATS_EV_HANDOFF]++;
+}
+
+void worker_share_arp(struct worker *w, const struct rte_mbuf *m, enum worker_handoff_tag tag)
+{
+	for (unsigned i = 0; i < w->n_workers; i++) {
+		struct rte_mbuf *c;
+
+		if (i == w->index)
+			continue;
+		c = rte_pktmbuf_copy(m, w->mp, 0, UINT32_MAX);
+		if (c == NULL) {
+			w->stats->drop[STATS_DROP_NO_MBUF]++;
+			continue;
+		}
+		c->hash.usr = tag;
+		if (rte_ring_mp_enqueue(w->handoffs[i], c) != 0)
+			worker_drop(w, c, STATS_DROP_HANDOFF_FULL, -1);
+	}
+}
+
+/* A copy of an ARP frame another worker received: only learn from it (the
+ * worker that received it answered it). */
+static void learn_arp(struct neigh_table *t, struct rte_mbuf *m)
+{
+	struct neigh_arp a;
+
+	if (t != NULL && neigh_arp_parse(m, &a) == 0)
+		neigh_learn(t, a.sip, &a.sha);
+	rte_pktmbuf_free(m);
+}
+
+/* Packets other workers passed to this one, by where they came from. The
+ * tag is cleared here so that a recycled mbuf never carries a stale one. */
+static uint16_t handoff_input(struct worker *w)
+{
+	struct rte_mbuf *pkts[WORKER_BURST_MAX], *wan[WORKER_BURST_MAX], *in[WORKER_BURST_MAX];
+	uint16_t n, n_wan = 0, n_in = 0;
+
+	n = (uint16_t)rte_ring_sc_dequeue_burst(w->handoff, (void **)pkts, w->burst, NULL);
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint32_t tag = m->hash.usr;
+
+		m->hash.usr = 0;
+		switch (tag) {
+		case WORKER_HANDOFF_WAN: wan[n_wan++] = m; break;
+		case WORKER_HANDOFF_INSIDE: in[n_in++] = m; break;
+		case WORKER_HANDOFF_WAN_LEARN: learn_arp(w->neigh, m); break;
+		case WORKER_HANDOFF_INSIDE_LEARN: learn_arp(w->inside_neigh, m); break;
+		default: worker_drop(w, m, STATS_DROP_MALFORMED, -1); break;
+		}
+	}
+	if (n_wan)
+		worker_wan_input(w, wan, n_wan);
+	if (n_in)
+		worker_inside_input(w, in, n_in);
+	return n;
+}
+
 unsigned worker_poll(struct worker *w)
 {
 	struct rte_mbuf *pkts[WORKER_BURST_MAX];
-	uint16_t n_wan, n_in;
+	uint16_t n_wan, n_in, n_ho = 0;
 
 	n_wan = rx(w, WORKER_PORT_WAN, pkts);
 	if (n_wan)
@@ -91,7 +160,9 @@ unsigned worker_poll(struct worker *w)
 	n_in = rx(w, WORKER_PORT_INSIDE, pkts);
 	if (n_in)
 		worker_inside_input(w, pkts, n_in);
-	return n_wan + n_in;
+	if (w->handoff != NULL)
+		n_ho = handoff_input(w);
+	return n_wan + n_in + n_ho;
 }
 
 int worker_main(void *arg)

@@ -24,6 +24,8 @@
 #include "sa.h"
 #include "stats.h"
 
+#define WORKER_MAX 16              /* worker lcores per gateway */
+#define WORKER_HANDOFF_RING 4096   /* entries of each worker's hand-off ring */
 #define WORKER_BURST_MAX 64
 #define WORKER_BURST_DEFAULT 32
 
@@ -66,6 +68,17 @@ struct worker {
 	uint16_t burst;
 	bool idle_backoff;
 	volatile bool stop;                 /* set by the control plane */
+	/*
+	 * Several workers: each owns a queue pair on every port and a set of
+	 * peers (peer_owner[peer] == index); the SAs of a peer are touched by
+	 * its owner only. A packet that arrives on another worker's queue is
+	 * passed to the owner through the owner's hand-off ring (multi
+	 * producer, single consumer), tagged with where it came from.
+	 */
+	uint16_t index, n_workers;
+	const uint16_t *peer_owner;
+	struct rte_ring *handoff;           /* this worker's ring */
+	struct rte_ring *const *handoffs;   /* every worker's ring, by index */
 	/* per lcore */
 	unsigned lcore_id;
 	struct stats_lcore *stats;
@@ -87,6 +100,20 @@ void worker_resolve_peers(struct worker *w, uint64_t now);
 void worker_tx(struct worker *w, enum worker_port slot, struct rte_mbuf **pkts, uint16_t n);
 /* Counts a drop (and per peer, if peer >= 0) and frees the mbuf. */
 void worker_drop(struct worker *w, struct rte_mbuf *m, int cause, int peer);
+
+/* Hand-off tags (in m->hash.usr while the mbuf is in a ring). */
+enum worker_handoff_tag {
+	WORKER_HANDOFF_WAN = 1,          /* a frame from the WAN port */
+	WORKER_HANDOFF_INSIDE,           /* a frame from the inside port */
+	WORKER_HANDOFF_WAN_LEARN,        /* a copy of a WAN ARP frame: learn only */
+	WORKER_HANDOFF_INSIDE_LEARN,     /* a copy of an inside ARP frame: learn only */
+};
+/* Passes m to worker `owner` (counted; dropped if its ring is full). */
+void worker_handoff(struct worker *w, unsigned owner, struct rte_mbuf *m,
+		    enum worker_handoff_tag tag);
+/* Gives every other worker a copy of an ARP frame so that all neighbour
+ * tables learn from it, whichever queue it arrived on. */
+void worker_share_arp(struct worker *w, const struct rte_mbuf *m, enum worker_handoff_tag tag);
 
 /* ICMP errors and replies (icmp.c). m starts at the Ethernet header. */
 /* Turns an ICMP echo request to us into the reply, in place. 0 or -1. */

@@ -23,8 +23,11 @@ static void arp_input(struct worker *w, struct rte_mbuf *m, struct rte_mbuf **tx
 		worker_drop(w, m, STATS_DROP_MALFORMED, -1);
 		return;
 	}
-	if (w->inside_neigh != NULL)
+	if (w->inside_neigh != NULL) {
 		neigh_learn(w->inside_neigh, a.sip, &a.sha);
+		if (w->n_workers > 1)
+			worker_share_arp(w, m, WORKER_HANDOFF_INSIDE_LEARN);
+	}
 	if (a.op == RTE_ARP_OP_REQUEST && a.tip != a.sip &&
 	    ((w->inside_ip != 0 && a.tip == w->inside_ip) ||
 	     route_lookup_v4(w->routes, a.tip) != ROUTE_NONE)) {
@@ -150,6 +153,11 @@ void worker_inside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 			worker_drop(w, m, STATS_DROP_NO_ROUTE, -1);
 			continue;
 		}
+		/* Another worker owns this peer's outbound SA (its sequence). */
+		if (w->n_workers > 1 && w->peer_owner[peer] != w->index) {
+			worker_handoff(w, w->peer_owner[peer], m, WORKER_HANDOFF_INSIDE);
+			continue;
+		}
 		struct sa_out *sa = w->peers[peer].sa_out;
 
 		if (unlikely(m->pkt_len - sizeof(*eth) > sa->mtu)) {
@@ -213,7 +221,8 @@ void worker_resolve_peers(struct worker *w, uint64_t now)
 		struct rte_ether_addr mac;
 		struct rte_mbuf *m;
 
-		if (sa == NULL || neigh_lookup(w->neigh, sa->next_hop, &mac) == 0)
+		if (sa == NULL || (w->n_workers > 1 && w->peer_owner[p] != w->index) ||
+		    neigh_lookup(w->neigh, sa->next_hop, &mac) == 0)
 			continue;
 		if (!neigh_want(w->neigh, sa->next_hop, now))
 			continue;

@@ -20,7 +20,9 @@
 enum wan_class { WAN_ESP_UDP, WAN_ESP_RAW, WAN_ARP, WAN_ECHO, WAN_IKE, WAN_KEEPALIVE, WAN_OTHER,
 		 WAN_BAD };
 
-static enum wan_class classify(const struct worker *w, struct rte_mbuf *m)
+/* spi: set for the ESP classes when the header is there (network order),
+ * else 0: the owner of a packet is known before any work is done on it. */
+static enum wan_class classify(const struct worker *w, struct rte_mbuf *m, uint32_t *spi)
 {
 	const struct rte_ether_hdr *eth;
 	const struct rte_ipv4_hdr *ip;
@@ -42,8 +44,12 @@ static enum wan_class classify(const struct worker *w, struct rte_mbuf *m)
 		return WAN_BAD;
 	if (ip->dst_addr != w->wan_ip)
 		return WAN_OTHER;
-	if (ip->next_proto_id == ESP_IPPROTO)
+	*spi = 0;
+	if (ip->next_proto_id == ESP_IPPROTO) {
+		if (len >= sizeof(*eth) + ihl + 8)
+			*spi = *(const uint32_t *)((const uint8_t *)ip + ihl);
 		return WAN_ESP_RAW;
+	}
 	if (ip->next_proto_id == IPPROTO_ICMP)
 		return WAN_ECHO;
 	if (ip->next_proto_id != IPPROTO_UDP)
@@ -61,6 +67,8 @@ static enum wan_class classify(const struct worker *w, struct rte_mbuf *m)
 		return WAN_KEEPALIVE;
 	if (payload >= ESP_NON_ESP_MARKER_LEN && p[0] == 0 && p[1] == 0 && p[2] == 0 && p[3] == 0)
 		return WAN_IKE;
+	if (payload >= 8)
+		*spi = *(const uint32_t *)p;
 	return WAN_ESP_UDP;
 }
 
@@ -73,6 +81,8 @@ static void arp_input(struct worker *w, struct rte_mbuf *m, struct rte_mbuf **tx
 		return;
 	}
 	neigh_learn(w->neigh, a.sip, &a.sha);
+	if (w->n_workers > 1)
+		worker_share_arp(w, m, WORKER_HANDOFF_WAN_LEARN);
 	if (a.op == RTE_ARP_OP_REQUEST && a.tip == w->wan_ip) {
 		neigh_arp_make_reply(m, &w->wan_mac);
 		w->stats->event[STATS_EV_ARP_REPLIED]++;
@@ -165,12 +175,22 @@ void worker_wan_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		enum wan_class cls = classify(w, m);
+		uint32_t spi = 0;
+		enum wan_class cls = classify(w, m, &spi);
 
 		switch (cls) {
 		case WAN_ESP_UDP:
 		case WAN_ESP_RAW: {
 			int udp = cls == WAN_ESP_UDP;
+
+			/* Another worker owns this SA: its replay window is not ours. */
+			if (w->n_workers > 1 && spi != 0) {
+				const struct sa_in *sa = sa_table_lookup(w->sa_in, rte_be_to_cpu_32(spi));
+				if (sa != NULL && w->peer_owner[sa->peer] != w->index) {
+					worker_handoff(w, w->peer_owner[sa->peer], m, WORKER_HANDOFF_WAN);
+					break;
+				}
+			}
 			rte_pktmbuf_adj(m, sizeof(struct rte_ether_hdr));
 			rc = esp_inb_prepare(w->sa_in, m, udp, &ops[n_esp], &sas[n_esp], &seqs[n_esp]);
 			if (unlikely(rc != STATS_OK)) {

@@ -687,6 +687,77 @@ static void test_seq_exhausted(void **state)
 	A.so->seq_limit = limit;
 }
 
+/* Two workers: peer 0 belongs to worker 1. What worker 0 receives for it,
+ * from either port, goes through worker 1's hand-off ring and is processed
+ * there; ARP seen by worker 0 is shared so worker 1's table learns too. */
+static void test_handoff(void **state)
+{
+	struct rte_ring *rings[2];
+	uint16_t owner[1] = { 1 };
+	struct worker w0 = A.w, w1 = A.w;
+	struct rte_mbuf *m, *esp, *out[4];
+	struct neigh_table *nt1 = neigh_create("wa_nb_ho", 16, SOCKET_ID_ANY);
+	struct rte_ether_addr mac;
+	struct rte_ether_addr other = { { 0x02, 0, 0, 0, 0, 0x42 } };
+
+	(void)state;
+	rings[0] = rte_ring_create("ho0", 64, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	rings[1] = rte_ring_create("ho1", 64, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	assert_non_null(rings[0]);
+	assert_non_null(rings[1]);
+	assert_non_null(nt1);
+	w0.index = 0;
+	w1.index = 1;
+	w0.n_workers = w1.n_workers = 2;
+	w0.peer_owner = w1.peer_owner = owner;
+	w0.handoff = rings[0];
+	w1.handoff = rings[1];
+	w0.handoffs = w1.handoffs = rings;
+
+	/* outbound: worker 0 hands the host's packet over, worker 1 encrypts */
+	m = host_ipv4(&A, IP4(198, 19, 0, 5), IP4(198, 19, 1, 7), 100, false);
+	worker_inside_input(&w0, &m, 1);
+	assert_int_equal(take(A.wan_tx, out, 4), 0);
+	assert_int_equal(rte_ring_count(rings[1]), 1);
+	assert_int_equal(worker_poll(&w1), 1);
+	assert_int_equal(take(A.wan_tx, out, 4), 1);
+	rte_pktmbuf_free(out[0]);
+
+	/* inbound: ESP for an SA of worker 1 arriving at worker 0 */
+	m = host_ipv4(&B, IP4(198, 19, 1, 7), IP4(198, 19, 0, 5), 100, false);
+	worker_inside_input(&B.w, &m, 1);
+	assert_int_equal(take(B.wan_tx, &esp, 1), 1);
+	worker_wan_input(&w0, &esp, 1);
+	assert_int_equal(take(A.in_tx, out, 4), 0);
+	assert_int_equal(worker_poll(&w1), 1);
+	assert_int_equal(take(A.in_tx, out, 4), 1);
+	rte_pktmbuf_free(out[0]);
+	assert_int_equal(A.w.stats->event[STATS_EV_HANDOFF], 2);
+
+	/* ARP: worker 0 answers, worker 1's table learns from its copy */
+	w1.neigh = nt1;
+	neigh_want(nt1, IP4(198, 18, 0, 66), rte_rdtsc());
+	m = arp_frame(&other, IP4(198, 18, 0, 66), IP4(198, 18, 0, 1), RTE_ARP_OP_REQUEST);
+	worker_wan_input(&w0, &m, 1);
+	assert_int_equal(take(A.wan_tx, out, 4), 1);  /* the reply, from worker 0 only */
+	rte_pktmbuf_free(out[0]);
+	assert_int_equal(neigh_lookup(nt1, IP4(198, 18, 0, 66), &mac), -1);
+	worker_poll(&w1);
+	assert_int_equal(neigh_lookup(nt1, IP4(198, 18, 0, 66), &mac), 0);
+	assert_memory_equal(&mac, &other, 6);
+	assert_int_equal(take(A.wan_tx, out, 4), 0);  /* worker 1 does not answer again */
+
+	/* a stray tag is dropped, and tags never survive the ring */
+	m = host_ipv4(&A, IP4(198, 19, 0, 5), IP4(198, 19, 1, 7), 10, false);
+	m->hash.usr = 99;
+	assert_int_equal(rte_ring_enqueue(rings[1], m), 0);
+	worker_poll(&w1);
+	assert_int_equal(A.w.stats->drop[STATS_DROP_MALFORMED], 1);
+	neigh_free(nt1);
+	rte_ring_free(rings[0]);
+	rte_ring_free(rings[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -703,6 +774,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_replay_and_tamper, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_garbage, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_seq_exhausted, test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_handoff, test_setup, test_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

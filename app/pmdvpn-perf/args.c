@@ -17,7 +17,7 @@ enum {
 	OPT_FLOWS, OPT_SIZE, OPT_IMIX, OPT_IMIX_SIZES, OPT_RATE, OPT_DURATION,
 	OPT_DRAIN, OPT_LINK_TIMEOUT, OPT_BURST, OPT_SEARCH, OPT_LOSS_TOL,
 	OPT_TRIAL, OPT_PRECISION, OPT_MAX_TRIALS, OPT_JSON, OPT_QUIET, OPT_CIPHER,
-	OPT_IMPL, OPT_WARMUP,
+	OPT_IMPL, OPT_WARMUP, OPT_PAIRED, OPT_QUEUES, OPT_REPLAY,
 };
 
 static const struct option longopts[] = {
@@ -33,6 +33,9 @@ static const struct option longopts[] = {
 	{ "src-port", required_argument, NULL, OPT_SRC_PORT },
 	{ "dst-port", required_argument, NULL, OPT_DST_PORT },
 	{ "flows", required_argument, NULL, OPT_FLOWS },
+	{ "paired-ips", no_argument, NULL, OPT_PAIRED },
+	{ "queues", required_argument, NULL, OPT_QUEUES },
+	{ "replay", required_argument, NULL, OPT_REPLAY },
 	{ "size", required_argument, NULL, OPT_SIZE },
 	{ "imix", no_argument, NULL, OPT_IMIX },
 	{ "imix-sizes", required_argument, NULL, OPT_IMIX_SIZES },
@@ -72,12 +75,18 @@ void perf_args_usage(FILE *f, const char *prog)
 "  --rx-port ID|NAME    receive port (default: the second port, else the first)\n"
 "  --reflect-port DEVARGS  gen mode: also reflect on this port (same lcore)\n"
 "  --link-timeout S     wait at most S seconds for links up (default 10)\n"
+"  --queues N           queue pairs per port, 1..%u (default 1): flow f is sent\n"
+"                       on queue f %% N, every queue is polled, a reflected frame\n"
+"                       goes back on the queue it came in on (for a gateway\n"
+"                       with N workers on memif: give both sides N queues)\n"
 "Traffic:\n"
 "  --src-mac MAC[-MAC] --dst-mac MAC[-MAC]   (02:00:00:00:00:01, ..:02)\n"
 "  --src-ip IP[-IP] --dst-ip IP[-IP]         (198.18.0.1, 198.18.0.2)\n"
 "  --src-port N --dst-port N                 UDP ports (1024, 9000)\n"
 "  --flows N            flows 1..%u: each has its own UDP source port (and\n"
 "                       cycles through the IP/MAC ranges), so RSS spreads them\n"
+"  --paired-ips         flow f uses the f-th source and the f-th destination\n"
+"                       address (default: every combination)\n"
 "  --size N             frame bytes without CRC, %u..%u (default 64)\n"
 "  --imix               7:4:1 of 64/594/1518-byte frames\n"
 "  --imix-sizes A,B,C   other IMIX sizes (e.g. 64,594,1420 to fit a tunnel)\n"
@@ -88,6 +97,14 @@ void perf_args_usage(FILE *f, const char *prog)
 "  --warmup S           first send 1000 pps for S seconds, not counted (lets\n"
 "                       a gateway on the other side start and learn; default 0)\n"
 "  --burst N            packets per burst, 1..%u (default 32)\n"
+"Decrypt only (gen mode, with --reflect-port on a gateway's WAN port):\n"
+"  --replay N           first send clear frames until N ESP frames have arrived\n"
+"                       on the reflect port (kept, not reflected; at most %u),\n"
+"                       then send those N frames, swapped as a reflector would,\n"
+"                       over and over at --rate for --duration, and count the\n"
+"                       clear frames that come back on the rx port. The\n"
+"                       gateway's SA needs replay-window = 0 (test only).\n"
+"                       No latency (the stamps are old); --queues 1 only\n"
 "RFC 2544 search (gen mode):\n"
 "  --search             binary search for the highest rate with loss <= tolerance\n"
 "                       (upper bound: --rate, or what line rate achieves)\n"
@@ -103,8 +120,8 @@ void perf_args_usage(FILE *f, const char *prog)
 "Gbit/s are L2: frame bytes (without CRC, preamble and gap) x 8 per second.\n"
 "Latency comes from a TSC stamp in each payload (same host only).\n"
 "Exit status: 0 done, 1 run-time failure, 2 bad options.\n",
-		prog, PERF_MAX_PORTS, PERF_MAX_FLOWS, PERF_MIN_FRAME, PERF_MAX_FRAME,
-		PERF_MAX_BURST);
+		prog, PERF_MAX_PORTS, PERF_MAX_QUEUES, PERF_MAX_FLOWS, PERF_MIN_FRAME, PERF_MAX_FRAME,
+		PERF_MAX_BURST, PERF_MAX_REPLAY);
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -257,6 +274,7 @@ static void defaults(struct perf_opts *o)
 	o->src_port = 1024;
 	o->dst_port = 9000;
 	o->flows = 1;
+	o->queues = 1;
 	o->size = 64;
 	o->imix_sizes[0] = 64;
 	o->imix_sizes[1] = 594;
@@ -361,6 +379,20 @@ static int one_opt(struct perf_opts *o, int opt, const char *arg, const char *na
 			return fail(err, errlen, "--flows: '%s' is not 1..%u", arg, PERF_MAX_FLOWS);
 		o->flows = (uint32_t)v;
 		return 0;
+	case OPT_PAIRED:
+		o->paired_ips = true;
+		return 0;
+	case OPT_QUEUES:
+		if (parse_u64(arg, 1, PERF_MAX_QUEUES, &v) != 0)
+			return fail(err, errlen, "--queues: '%s' is not 1..%u", arg, PERF_MAX_QUEUES);
+		o->queues = (uint16_t)v;
+		return 0;
+	case OPT_REPLAY:
+		if (parse_u64(arg, 1, PERF_MAX_REPLAY, &v) != 0)
+			return fail(err, errlen, "--replay: '%s' is not 1..%u frames", arg,
+				    PERF_MAX_REPLAY);
+		o->replay = (uint32_t)v;
+		return 0;
 	case OPT_SIZE:
 		if (parse_u64(arg, PERF_MIN_FRAME, PERF_MAX_FRAME, &v) != 0)
 			return fail(err, errlen, "--size: '%s' is not a frame size %u..%u (bytes "
@@ -458,6 +490,17 @@ static int check(struct perf_opts *o, char *err, size_t errlen)
 			    "(--mode reflect takes --port)");
 	if (o->mode == PERF_MODE_REFLECT && o->n_ports > 1)
 		return fail(err, errlen, "--mode reflect takes one --port");
+	if (o->replay && (o->mode != PERF_MODE_GEN || !o->reflect_port[0]))
+		return fail(err, errlen, "--replay needs --mode gen and a --reflect-port (the "
+			    "gateway's WAN side)");
+	if (o->replay && o->search)
+		return fail(err, errlen, "--replay and --search do not go together");
+	if (o->replay && o->queues > 1)
+		return fail(err, errlen, "--replay works with --queues 1 only");
+	if (o->queues > o->flows)
+		return fail(err, errlen, "--queues %u needs at least as many --flows", o->queues);
+	if (o->replay && o->duration_s == 0)
+		return fail(err, errlen, "--replay needs a --duration > 0");
 	return 0;
 }
 

@@ -51,7 +51,8 @@ void perf_flow_init(const struct perf_opts *o, uint32_t f, struct perf_flow *fl)
 	 * ranges given, flows also differ in addresses. */
 	uint32_t span = 65536u - o->src_port;
 	uint32_t sip = (uint32_t)o->src_ip.start + f % o->src_ip.count;
-	uint32_t dip = (uint32_t)o->dst_ip.start + (f / o->src_ip.count) % o->dst_ip.count;
+	uint32_t dip = (uint32_t)o->dst_ip.start +
+		       (o->paired_ips ? f : f / o->src_ip.count) % o->dst_ip.count;
 
 	mac_from(o->src_mac.start + f % o->src_mac.count, fl->src_mac);
 	mac_from(o->dst_mac.start + f % o->dst_mac.count, fl->dst_mac);

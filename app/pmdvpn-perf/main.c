@@ -164,7 +164,7 @@ static int start_ports(struct perf_ctx *c, char *err, size_t errlen)
 	if (maxf > RTE_ETHER_MAX_LEN - RTE_ETHER_CRC_LEN)
 		mtu = (uint16_t)(maxf - RTE_ETHER_HDR_LEN);
 	for (unsigned i = 0; i < c->n_pc; i++)
-		if (port_start(c->pc[i].id, 1, c->mp, mtu, err, errlen) != 0)
+		if (port_start(c->pc[i].id, c->nq, c->mp, mtu, err, errlen) != 0)
 			return -1;
 	return 0;
 }
@@ -214,8 +214,11 @@ static int run_ports(const struct perf_opts *o)
 			       (int)i == c.refl_pc ? " reflect" : "");
 		fflush(perf_log(o));
 	}
-	if (o->mode == PERF_MODE_GEN ? perf_run_gen(&c, &res) : perf_run_reflect(&c, &res)) {
-		fprintf(stderr, "pmdvpn-perf: out of memory\n");
+	rc = o->mode == PERF_MODE_GEN ? perf_run_gen(&c, &res) : perf_run_reflect(&c, &res);
+	if (rc != 0) {
+		if (rc == -1)
+			fprintf(stderr, "pmdvpn-perf: out of memory\n");
+		rc = EXIT_FAILURE;
 		goto out;
 	}
 	if (o->json)

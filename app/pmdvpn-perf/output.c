@@ -97,6 +97,9 @@ void perf_print_summary(FILE *f, const struct perf_opts *o, const struct perf_re
 			fprintf(f, "rate       %" PRIu64 " packets behind schedule were not sent\n",
 				r->rate_skipped);
 	}
+	if (r->captured)
+		fprintf(f, "replay     %u captured frames sent over and over (captured in %.3f s); "
+			"rx counts the clear frames that came back\n", r->captured, r->capture_s);
 	if (r->lat != NULL && r->lat->n > 0)
 		fprintf(f, "latency    min %.1f us  p50 %.1f us  p99 %.1f us  max %.1f us  "
 			"avg %.1f us  (%" PRIu64 " samples)\n", us(r->lat->min),
@@ -175,6 +178,10 @@ void perf_print_json(FILE *f, const struct perf_opts *o, const struct perf_resul
 	fprintf(f, "\"reflect\":{\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"mpps\":%.6f,"
 		"\"dropped\":%" PRIu64 ",\"not_ipv4\":%" PRIu64 "},", r->reflected, r->reflect_bytes,
 		s > 0 ? r->reflected / s / 1e6 : 0, r->reflect_dropped, r->reflect_other);
+	if (r->captured)
+		fprintf(f, "\"replay\":{\"captured\":%u,\"capture_s\":%.6f},", r->captured,
+			r->capture_s);
+	fprintf(f, "\"queues\":%u,", o->queues);
 	fprintf(f, "\"latency_us\":");
 	json_hist(f, r->lat);
 	fprintf(f, ",\"ports\":[");

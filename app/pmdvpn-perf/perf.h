@@ -28,6 +28,8 @@
 #define PERF_STAMP_LEN 18u    /* magic, seq, flow, tsc: fits a 60-byte frame */
 #define PERF_MAGIC 0x50565046u /* "PVPF" */
 #define PERF_IMIX_LEN 12u     /* one IMIX cycle: 7 small, 4 medium, 1 large */
+#define PERF_MAX_QUEUES 8u    /* queue pairs per port (--queues) */
+#define PERF_MAX_REPLAY 65536u /* frames --replay may capture */
 
 enum perf_mode { PERF_MODE_GEN, PERF_MODE_REFLECT, PERF_MODE_CRYPTO };
 
@@ -47,6 +49,10 @@ struct perf_opts {
 	struct perf_range src_mac, dst_mac, src_ip, dst_ip;
 	uint16_t src_port, dst_port;       /* UDP, host order */
 	uint32_t flows;
+	bool paired_ips;                   /* flow f: f-th source with f-th destination */
+	uint16_t queues;                   /* queue pairs per port; flow f on queue f % queues */
+	uint32_t replay;                   /* gen: capture this many frames on the reflect
+					    * port, then replay them (0 = off) */
 	uint16_t size;                     /* frame bytes without CRC */
 	bool imix;
 	uint16_t imix_sizes[3];            /* small, medium, large */
@@ -117,7 +123,10 @@ unsigned perf_size_seq(const struct perf_opts *o, uint16_t *seq, unsigned cap);
 double perf_size_seq_avg(const uint16_t *seq, unsigned n);
 
 /* Flow f's addresses (f < o->flows): the UDP source port varies with
- * every flow; IPs and MACs cycle through their ranges. */
+ * every flow; IPs and MACs cycle through their ranges (every combination
+ * of source and destination; with o->paired_ips the f-th source goes with
+ * the f-th destination, so that a source/destination pair can belong to
+ * one tunnel's subnets). */
 void perf_flow_init(const struct perf_opts *o, uint32_t f, struct perf_flow *fl);
 /* Writes Ethernet/IPv4/UDP headers and the stamp for a frame of len bytes
  * (PERF_MIN_FRAME <= len <= PERF_MAX_FRAME) into buf; the rest of the
@@ -264,6 +273,8 @@ struct perf_result {
 	double search_best_pps;
 	double avg_frame;
 	bool interrupted;
+	uint32_t captured;                 /* replay: distinct frames replayed */
+	double capture_s;                  /* replay: time the capture took */
 };
 
 static inline double perf_gbps(uint64_t bytes, double s)

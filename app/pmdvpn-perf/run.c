@@ -34,6 +34,17 @@ int perf_ctx_init(struct perf_ctx *c, const struct perf_opts *o, volatile sig_at
 	}
 	for (uint32_t f = 0; f < o->flows; f++)
 		perf_flow_init(o, f, &c->flowtab[f]);
+	c->nq = o->queues ? o->queues : 1;
+	for (unsigned q = 0; q < c->nq; q++)
+		c->qflow[q] = q < o->flows ? q : 0;
+	if (o->replay) {
+		c->cap_want = o->replay;
+		c->cap = calloc(o->replay, sizeof(*c->cap));
+		if (c->cap == NULL) {
+			perf_ctx_free(c);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -42,6 +53,13 @@ void perf_ctx_free(struct perf_ctx *c)
 	if (c->n_pending) {
 		rte_pktmbuf_free_bulk(c->pending, c->n_pending);
 		c->n_pending = 0;
+	}
+	if (c->cap != NULL) {
+		if (c->n_cap)
+			rte_pktmbuf_free_bulk(c->cap, c->n_cap);
+		free(c->cap);
+		c->cap = NULL;
+		c->n_cap = 0;
 	}
 	free(c->flowtab);
 	free(c->seq);
@@ -60,7 +78,7 @@ static void flush_pending(struct perf_ctx *c)
 	struct perf_port_count *pc = &c->pc[c->tx_pc];
 	uint16_t nb;
 
-	nb = rte_eth_tx_burst(c->tx_port, 0, c->pending, (uint16_t)c->n_pending);
+	nb = rte_eth_tx_burst(c->tx_port, c->pend_q, c->pending, (uint16_t)c->n_pending);
 	for (uint16_t i = 0; i < nb; i++) {
 		pc->tx_bytes += c->pending[i]->pkt_len;
 		c->tx_bytes += c->pending[i]->pkt_len;
@@ -83,6 +101,11 @@ static void gen_tx(struct perf_ctx *c, struct perf_rate *rate, uint64_t now)
 		if (c->n_pending)
 			return;
 	}
+	/* Flow f goes on queue f % nq (the next queue after each burst), so
+	 * that a gateway worker polling queue q sees flows q, q + nq, ... */
+	c->pend_q = c->tx_q;
+	if (++c->tx_q == c->nq)
+		c->tx_q = 0;
 	n = perf_rate_take(rate, now, c->o->burst);
 	if (n == 0)
 		return;
@@ -93,13 +116,14 @@ static void gen_tx(struct perf_ctx *c, struct perf_rate *rate, uint64_t now)
 	}
 	for (unsigned i = 0; i < n; i++) {
 		struct rte_mbuf *m = c->pending[i];
-		uint32_t f = c->next_flow;
+		uint32_t f = c->qflow[c->pend_q];
 		uint16_t len = c->sizes[c->size_i];
 
 		if (++c->size_i == c->n_sizes)
 			c->size_i = 0;
-		if (++c->next_flow == c->o->flows)
-			c->next_flow = 0;
+		c->qflow[c->pend_q] += c->nq;
+		if (c->qflow[c->pend_q] >= c->o->flows)
+			c->qflow[c->pend_q] = c->pend_q < c->o->flows ? c->pend_q : 0;
 		perf_build(rte_pktmbuf_mtod(m, uint8_t *), len, &c->flowtab[f], f, c->seq[f]++, now);
 		c->flow_tx[f]++;
 		m->data_len = len;
@@ -107,6 +131,41 @@ static void gen_tx(struct perf_ctx *c, struct perf_rate *rate, uint64_t now)
 	}
 	c->n_pending = n;
 	flush_pending(c);
+}
+
+/* --replay: the captured frames, in order, over and over. A frame goes out
+ * with one more reference, so the PMD's free after copying (memif) leaves
+ * it for the next round; what the PMD does not take is handed back. */
+static void replay_tx(struct perf_ctx *c, struct perf_rate *rate, uint64_t now)
+{
+	struct rte_mbuf *out[PERF_MAX_BURST];
+	struct perf_port_count *pc = &c->pc[c->refl_pc];
+	unsigned n = perf_rate_take(rate, now, c->o->burst);
+	uint16_t nb;
+
+	if (n == 0)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		out[i] = c->cap[c->cap_i];
+		if (++c->cap_i == c->n_cap)
+			c->cap_i = 0;
+		rte_mbuf_refcnt_update(out[i], 1);
+	}
+	nb = rte_eth_tx_burst(c->reflect_port, 0, out, (uint16_t)n);
+	for (uint16_t i = 0; i < nb; i++) {
+		pc->tx_bytes += out[i]->pkt_len;
+		c->tx_bytes += out[i]->pkt_len;
+	}
+	pc->tx += nb;
+	c->tx += nb;
+	if (nb < n) {
+		/* Not sent: not counted, and next time from the first of them. */
+		pc->tx_full++;
+		for (unsigned i = nb; i < n; i++)
+			rte_mbuf_refcnt_update(out[i], -1);
+		rate->credited -= n - nb;
+		c->cap_i = (uint32_t)((c->cap_i + c->n_cap - (n - nb) % c->n_cap) % c->n_cap);
+	}
 }
 
 /* At the end of a phase: what never left the generator is not sent. */
@@ -125,20 +184,39 @@ static void drop_pending(struct perf_ctx *c)
 	c->n_pending = 0;
 }
 
-static unsigned rx_poll(struct perf_ctx *c)
+/* Replayed frames carry old stamps and repeat their sequence numbers: only
+ * count them (ours or not), no latency, no order. */
+static void rx_count_replayed(struct perf_ctx *c, const uint8_t *frame, uint32_t len)
+{
+	struct perf_stamp st;
+
+	if (perf_parse_stamp(frame, len, &st) != 0) {
+		c->rx.foreign++;
+		return;
+	}
+	c->rx.rx++;
+	c->rx.rx_bytes += len;
+}
+
+static unsigned rx_poll_q(struct perf_ctx *c, uint16_t q)
 {
 	struct rte_mbuf *pkts[RX_BURST];
 	struct perf_port_count *pc = &c->pc[c->rx_pc];
-	uint16_t nb = rte_eth_rx_burst(c->rx_port, 0, pkts, RX_BURST);
+	uint16_t nb = rte_eth_rx_burst(c->rx_port, q, pkts, RX_BURST);
 	uint64_t now;
 
 	if (nb == 0)
 		return 0;
 	now = rte_rdtsc();
 	for (uint16_t i = 0; i < nb; i++) {
+		const uint8_t *frame = rte_pktmbuf_mtod(pkts[i], const uint8_t *);
+
 		if (i + 1 < nb)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		perf_rx_frame(&c->rx, rte_pktmbuf_mtod(pkts[i], uint8_t *), pkts[i]->data_len, now);
+		if (c->replaying)
+			rx_count_replayed(c, frame, pkts[i]->data_len);
+		else
+			perf_rx_frame(&c->rx, frame, pkts[i]->data_len, now);
 		pc->rx_bytes += pkts[i]->pkt_len;
 	}
 	pc->rx += nb;
@@ -146,11 +224,33 @@ static unsigned rx_poll(struct perf_ctx *c)
 	return nb;
 }
 
-static unsigned reflect_poll(struct perf_ctx *c)
+static unsigned rx_poll(struct perf_ctx *c)
+{
+	unsigned n = 0;
+
+	for (uint16_t q = 0; q < c->nq; q++)
+		n += rx_poll_q(c, q);
+	return n;
+}
+
+/* While capturing, swapped frames are kept (up to cap_want), not sent;
+ * while replaying, what arrives is dropped (the replay is the traffic). */
+static uint16_t keep_captured(struct perf_ctx *c, struct rte_mbuf **out, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		if (c->capturing && c->n_cap < c->cap_want)
+			c->cap[c->n_cap++] = out[i];
+		else
+			rte_pktmbuf_free(out[i]);
+	}
+	return 0;
+}
+
+static unsigned reflect_poll_q(struct perf_ctx *c, uint16_t q)
 {
 	struct rte_mbuf *pkts[RX_BURST], *out[RX_BURST];
 	struct perf_port_count *pc = &c->pc[c->refl_pc];
-	uint16_t nb = rte_eth_rx_burst(c->reflect_port, 0, pkts, RX_BURST), n = 0, sent;
+	uint16_t nb = rte_eth_rx_burst(c->reflect_port, q, pkts, RX_BURST), n = 0, sent;
 	uint64_t bytes = 0;
 
 	if (nb == 0)
@@ -167,7 +267,10 @@ static unsigned reflect_poll(struct perf_ctx *c)
 		}
 		out[n++] = m;
 	}
-	sent = n ? rte_eth_tx_burst(c->reflect_port, 0, out, n) : 0;
+	if (unlikely(c->capturing || c->replaying))
+		n = keep_captured(c, out, n);
+	/* Back on the queue it came from: the same gateway worker's queue. */
+	sent = n ? rte_eth_tx_burst(c->reflect_port, q, out, n) : 0;
 	for (uint16_t i = 0; i < sent; i++)
 		bytes += out[i]->pkt_len;
 	pc->tx += sent;
@@ -180,6 +283,15 @@ static unsigned reflect_poll(struct perf_ctx *c)
 		rte_pktmbuf_free_bulk(out + sent, n - sent);
 	}
 	return nb;
+}
+
+static unsigned reflect_poll(struct perf_ctx *c)
+{
+	unsigned n = 0;
+
+	for (uint16_t q = 0; q < c->nq; q++)
+		n += reflect_poll_q(c, q);
+	return n;
 }
 
 /* One phase: send at pps for duration seconds (0 = until a signal), then
@@ -204,10 +316,13 @@ static void gen_phase(struct perf_ctx *c, uint64_t pps, double duration, bool pr
 	for (;;) {
 		now = rte_rdtsc();
 		if (sending) {
-			if (unlikely(*c->stop || now >= end)) {
+			if (unlikely(*c->stop || now >= end ||
+				     (c->capturing && c->n_cap >= c->cap_want))) {
 				sending = false;
 				tx_end = now;
 				drain_end = now + (uint64_t)(o->drain_ms * (double)c->hz / 1000.0);
+			} else if (c->replaying) {
+				replay_tx(c, &rate, now);
 			} else {
 				gen_tx(c, &rate, now);
 			}
@@ -290,6 +405,46 @@ static void port_stats(struct perf_ctx *c, struct perf_result *r)
 	r->reflect_other = c->reflect_other;
 }
 
+/* --replay: capture first (clear frames in at a modest rate until enough
+ * ESP has come out of the gateway), then replay only the ESP: the gateway
+ * decrypts and does nothing else. -2 (with a message) if nothing came. */
+static int run_replay(struct perf_ctx *c, struct perf_result *res)
+{
+	const struct perf_opts *o = c->o;
+	uint64_t cap_pps = o->rate_pps && o->rate_pps < 100000 ? o->rate_pps : 100000;
+	double limit = (double)c->cap_want / (double)cap_pps * 2 + 5;
+	struct perf_trial t;
+
+	c->capturing = true;
+	gen_phase(c, cap_pps, limit, false, &t);
+	c->capturing = false;
+	res->capture_s = t.seconds;
+	if (*c->stop)
+		return 0;
+	if (c->n_cap == 0) {
+		fprintf(stderr, "pmdvpn-perf: --replay: no frame came out on the reflect port in "
+			"%.1f s (%lu clear frames sent): is the gateway encrypting?\n", limit,
+			(unsigned long)t.tx);
+		return -2;
+	}
+	if (c->n_cap < c->cap_want)
+		fprintf(stderr, "pmdvpn-perf: --replay: only %u of %u frames captured; replaying "
+			"those\n", c->n_cap, c->cap_want);
+	fprintf(perf_log(o), "replay: captured %u frames in %.3f s, replaying them\n", c->n_cap,
+		t.seconds);
+	fflush(perf_log(o));
+	c->replaying = true;
+	gen_phase(c, o->rate_pps, o->duration_s, !o->quiet, &t);
+	c->replaying = false;
+	fill_result(c, &t, res);
+	res->mode = "replay";
+	res->captured = c->n_cap;
+	res->lat = NULL;      /* the stamps are as old as the capture */
+	res->flows = NULL;    /* every frame repeats: no per-flow order or loss */
+	res->flow_tx = NULL;
+	return 0;
+}
+
 int perf_run_gen(struct perf_ctx *c, struct perf_result *res)
 {
 	const struct perf_opts *o = c->o;
@@ -302,7 +457,12 @@ int perf_run_gen(struct perf_ctx *c, struct perf_result *res)
 		fprintf(perf_log(o), "warm-up: %lu sent, %lu back\n", (unsigned long)t.tx,
 			(unsigned long)t.rx);
 	}
-	if (!o->search) {
+	if (o->replay) {
+		int rc = run_replay(c, res);
+
+		if (rc != 0)
+			return rc;
+	} else if (!o->search) {
 		gen_phase(c, o->rate_pps, o->duration_s, !o->quiet, &t);
 		fill_result(c, &t, res);
 	} else {

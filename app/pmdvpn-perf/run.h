@@ -27,7 +27,8 @@ struct perf_ctx {
 	struct perf_flow *flowtab;
 	uint32_t *seq;                           /* next sequence per flow */
 	uint64_t *flow_tx;                       /* sent per flow, this phase */
-	uint32_t next_flow;
+	uint32_t qflow[PERF_MAX_QUEUES];         /* next flow per tx queue */
+	uint16_t nq, tx_q, pend_q;               /* queues; next tx queue; pending's */
 	uint16_t sizes[PERF_IMIX_LEN];
 	unsigned n_sizes, size_i;
 	struct rte_mbuf *pending[PERF_MAX_BURST]; /* built, not yet accepted */
@@ -37,6 +38,10 @@ struct perf_ctx {
 	struct perf_rx rx;
 	/* reflector */
 	uint64_t reflected, reflect_bytes, reflect_dropped, reflect_other;
+	/* --replay: frames captured on the reflect port, replayed in a loop */
+	struct rte_mbuf **cap;
+	uint32_t n_cap, cap_want, cap_i;
+	bool capturing, replaying;
 };
 
 /* Allocates the flow tables; 0 or -1. */

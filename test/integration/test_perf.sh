@@ -10,7 +10,9 @@
 #      pmdvpn-perf generates clear packets into pmdvpn's inside LAN port
 #      (net_memif), reflects the ESP on pmdvpn's WAN port (net_memif) on the
 #      same lcore, and counts what comes back decrypted on the inside port;
-#   5. SIGINT stops an endless run cleanly, with a summary.
+#   5. decrypt only: pmdvpn-perf --replay captures the gateway's ESP once and
+#      replays it (replay-window = 0 on that SA); the clear frames arrive;
+#   6. SIGINT stops an endless run cleanly, with a summary.
 # Everything is memif/ring between processes in one namespace of its own
 # (memif's sockets are abstract, so they are private to that namespace).
 set -u
@@ -119,7 +121,8 @@ state-file = $T/loop.state
 [peer loop]
 endpoint = 198.18.0.2:4500
 subnets = 198.19.0.0/23
-cipher = $1
+cipher = $1${2:+
+replay-window = $2}
 spi-out = 0x00003001
 key-out = $key
 spi-in = 0x00003001
@@ -170,7 +173,82 @@ for cipher in aes-128-gcm chacha20-poly1305; do
 	rm -f "$SOCK_IN" "$SOCK_WAN"
 done
 
-# ---- 5. SIGINT ends an endless run with a summary
+# ---- 5. decrypt only: capture ESP once, replay it with anti-replay off
+CAP=2000
+for cipher in aes-256-gcm; do
+	loop_conf "$cipher" 0 > "$T/loop.conf"
+	chmod 600 "$T/loop.conf"
+	mapfile -t EAL < <(perf_eal "rp-$cipher")
+	ip netns exec "$NS_A" "$PERF" "${EAL[@]}" \
+		--vdev "net_memif0,role=server,id=0,socket=$SOCK_IN,mac=02:00:00:00:01:02" \
+		--vdev "net_memif1,role=server,id=0,socket=$SOCK_WAN,mac=02:00:00:00:02:02" -- \
+		--reflect-port net_memif1 --src-mac 02:00:00:00:01:02 --dst-mac 02:00:00:00:01:01 \
+		--src-ip 198.19.0.2 --dst-ip 198.19.1.2 --flows 8 --size 256 --rate 100k \
+		--replay "$CAP" --duration 2 --warmup 1 --link-timeout 30 --json \
+		> "$T/rp.json" 2> "$T/rp.err" &
+	GEN=$!
+	PV_PIDS+=("$GEN")
+	sleep 0.5
+	if ! pv_gw_start "rp-$cipher" "$NS_A" "$T/loop.conf" 30 2> "$T/gw.log"; then
+		it_notok "$cipher replay: pmdvpn with replay-window = 0 starts" "$T/gw.log"
+		pv_stop_pid "$GEN" 3
+		continue
+	fi
+	pv_gw_stats "rp-$cipher" > "$T/gw0.txt"
+	wait "$GEN"
+	it_expect "$cipher replay: pmdvpn-perf exit status" "$?" -eq 0
+	pv_gw_stats "rp-$cipher" > "$T/gwstats.txt"
+	pv_gw_stop "rp-$cipher"
+	tx=$(jnum "$T/rp.json" .tx.packets) rx=$(jnum "$T/rp.json" .rx.packets)
+	it_expect "$cipher replay: mode" "$(jq -r .mode "$T/rp.json")" = replay
+	it_expect "$cipher replay: all $CAP frames captured" "$(jnum "$T/rp.json" .replay.captured)" -eq "$CAP"
+	# 100k pps for 2 s: each captured frame goes out about 100 times
+	it_expect "$cipher replay: ESP replayed more than 10x the capture" "$tx" -gt "$((CAP * 10))"
+	it_expect "$cipher replay: at least 99% came back decrypted" "$((rx * 100))" -ge "$((tx * 99))"
+	it_expect "$cipher replay: no auth failure" \
+		"$(pv_counter 'drop auth-failure' < "$T/gwstats.txt")" -eq 0
+	it_expect "$cipher replay: no replay drop (window 0)" \
+		"$(pv_counter 'drop replay' < "$T/gwstats.txt")" -eq 0
+	# what the gateway decrypted: the capture's clear frames never came
+	# back, so its rx-pkts count the replayed ones only
+	it_expect "$cipher replay: pmdvpn decrypted what came back" \
+		"$(pv_counter 'peer loop' rx-pkts < "$T/gwstats.txt")" -ge "$rx"
+	it_expect "$cipher replay: pmdvpn encrypted only the capture (and warm-up)" \
+		"$(pv_counter 'peer loop' tx-pkts < "$T/gwstats.txt")" -lt "$((CAP + 2000))"
+	show "$T/rp.json"
+	rm -f "$SOCK_IN" "$SOCK_WAN"
+done
+
+# the same replay against an SA with anti-replay on: all but the first
+# round are dropped as replays (the check that window 0 is what lets it in)
+loop_conf aes-128-gcm > "$T/loop.conf"
+chmod 600 "$T/loop.conf"
+mapfile -t EAL < <(perf_eal "rp-on")
+ip netns exec "$NS_A" "$PERF" "${EAL[@]}" \
+	--vdev "net_memif0,role=server,id=0,socket=$SOCK_IN,mac=02:00:00:00:01:02" \
+	--vdev "net_memif1,role=server,id=0,socket=$SOCK_WAN,mac=02:00:00:00:02:02" -- \
+	--reflect-port net_memif1 --src-mac 02:00:00:00:01:02 --dst-mac 02:00:00:00:01:01 \
+	--src-ip 198.19.0.2 --dst-ip 198.19.1.2 --flows 8 --size 128 --rate 50k \
+	--replay 500 --duration 1 --link-timeout 30 --json > "$T/rpon.json" 2> "$T/rpon.err" &
+GEN=$!
+PV_PIDS+=("$GEN")
+sleep 0.5
+if pv_gw_start "rp-on" "$NS_A" "$T/loop.conf" 30 2> "$T/gw.log"; then
+	wait "$GEN"
+	pv_gw_stats "rp-on" > "$T/gwstats.txt"
+	pv_gw_stop "rp-on"
+	tx=$(jnum "$T/rpon.json" .tx.packets) rx=$(jnum "$T/rpon.json" .rx.packets)
+	it_expect "anti-replay on: replayed ESP sent" "$tx" -gt 5000
+	it_expect "anti-replay on: at most one round decrypted" "$rx" -le 500
+	it_expect "anti-replay on: the rest dropped as replays" \
+		"$(pv_counter 'drop replay' < "$T/gwstats.txt")" -ge "$((tx - 500))"
+else
+	it_notok "anti-replay on: pmdvpn starts" "$T/gw.log"
+	pv_stop_pid "$GEN" 3
+fi
+rm -f "$SOCK_IN" "$SOCK_WAN"
+
+# ---- 6. SIGINT ends an endless run with a summary
 mapfile -t EAL < <(perf_eal int)
 "$PERF" "${EAL[@]}" --vdev net_ring0 -- --rate 10k --duration 0 > "$T/int.out" 2> "$T/int.err" &
 P=$!

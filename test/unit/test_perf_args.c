@@ -128,6 +128,16 @@ static void test_good_values(void **state)
 	assert_true(o.search);
 	assert_true(o.loss_tolerance_pct == 0.1);
 	assert_int_equal(o.search_max_trials, 8);
+	assert_int_equal(o.queues, 1);
+	assert_int_equal(o.replay, 0);
+	assert_false(o.paired_ips);
+
+	assert_int_equal(parse("--queues", "2", "--flows", "2", "--paired-ips", NULL), 0);
+	assert_int_equal(o.queues, 2);
+	assert_true(o.paired_ips);
+	assert_int_equal(parse("--reflect-port", "net_memif1", "--replay", "4096", NULL), 0);
+	assert_int_equal(o.replay, 4096);
+	assert_true(o.duration_s == 10);
 }
 
 static void test_rate(void **state)
@@ -213,6 +223,18 @@ static void test_errors(void **state)
 	bad("--reflect-port works in --mode gen", "--mode", "reflect", "--reflect-port", "x",
 	    NULL);
 	bad("one --port", "--mode", "reflect", "--port", "a", "--port", "b", NULL);
+	bad("--queues", "--queues", "0", NULL);
+	bad("--queues", "--queues", "9", "--flows", "9", NULL);
+	bad("needs at least as many --flows", "--queues", "2", NULL);
+	bad("--replay", "--replay", "0", "--reflect-port", "x", NULL);
+	bad("--replay", "--replay", "65537", "--reflect-port", "x", NULL);
+	bad("--replay needs --mode gen and a --reflect-port", "--replay", "10", NULL);
+	bad("--replay needs --mode gen", "--mode", "reflect", "--replay", "10", NULL);
+	bad("do not go together", "--replay", "10", "--reflect-port", "x", "--search", NULL);
+	bad("--queues 1 only", "--replay", "10", "--reflect-port", "x", "--queues", "2", "--flows",
+	    "2", NULL);
+	bad("needs a --duration > 0", "--replay", "10", "--reflect-port", "x", "--duration", "0",
+	    NULL);
 	/* a long devargs string is refused, not truncated */
 	char big[PERF_DEVARGS_MAX + 10];
 	memset(big, 'a', sizeof(big) - 1);

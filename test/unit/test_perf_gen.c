@@ -32,6 +32,20 @@ static void opts(const char *a1, const char *a2, const char *a3, const char *a4)
 	assert_int_equal(perf_args_parse(argc, argv, &o, stdout, err, sizeof(err)), 0);
 }
 
+/* Options from a NULL-terminated list (more than opts() takes). */
+static void opts_v(const char *const *args)
+{
+	char *argv[16] = { (char *)"p" };
+	int argc = 1;
+	char err[256];
+
+	while (argc < 15 && args[argc - 1] != NULL) {
+		argv[argc] = (char *)args[argc - 1];
+		argc++;
+	}
+	assert_int_equal(perf_args_parse(argc, argv, &o, stdout, err, sizeof(err)), 0);
+}
+
 static void test_imix_sequence(void **state)
 {
 	uint16_t seq[PERF_IMIX_LEN];
@@ -92,6 +106,21 @@ static void test_flows(void **state)
 		perf_flow_init(&o, f, &b);
 		perf_flow_init(&o, f - 1, &a);
 		assert_true(a.src_port != b.src_port);
+	}
+	/* every combination by default: flow f's destination is the
+	 * (f / sources)-th; with --paired-ips the f-th, so that the pairs
+	 * (198.19.0.2, 198.19.1.2) and (198.19.0.3, 198.19.1.3) stay apart */
+	opts_v((const char *const[]){ "--flows", "4", "--src-ip", "198.19.0.2-198.19.0.3",
+				      "--dst-ip", "198.19.1.2-198.19.1.3", NULL });
+	perf_flow_init(&o, 1, &a);
+	assert_int_equal(ntohl(a.src_ip), 0xc6130003u);
+	assert_int_equal(ntohl(a.dst_ip), 0xc6130102u);
+	opts_v((const char *const[]){ "--flows", "4", "--src-ip", "198.19.0.2-198.19.0.3",
+				      "--dst-ip", "198.19.1.2-198.19.1.3", "--paired-ips", NULL });
+	for (uint32_t f = 0; f < 4; f++) {
+		perf_flow_init(&o, f, &a);
+		assert_int_equal(ntohl(a.src_ip), 0xc6130002u + f % 2);
+		assert_int_equal(ntohl(a.dst_ip), 0xc6130102u + f % 2);
 	}
 	/* the source port wraps inside 1024..65535 */
 	opts("--flows", "65536", "--src-port", "65000");

@@ -7,9 +7,13 @@
 #        counts clear  <--------           (one worker)  <------  (reflects ESP
 #        frames back                                              or counts it)
 #
-# The gateway's only peer is a loopback peer (spi-in == spi-out, one key):
+# The gateway's peer "loop" is a loopback peer (spi-in == spi-out, one key):
 # what the reflector sends back is ESP for the same SA, decrypted by the
 # same worker and routed back to the generator by a static neighbour.
+# Peer "replay" is another loopback peer with anti-replay off
+# (replay-window = 0, a test-only setting) for decrypt alone: pmdvpn-perf
+# --replay captures BENCH_W_REPLAY of its ESP frames once, then sends only
+# those, over and over, and counts the clear frames that come back.
 #
 #   bench_worker "CIPHERS" "SIZES" SECS
 # Needs BENCH_PERF_OK (bench_crypto.sh), PMDVPN, PV_TMP.
@@ -23,6 +27,10 @@ BENCH_W_REFL_IP=198.18.20.2
 BENCH_W_GW_IN_IP=198.18.10.1
 BENCH_W_GEN_IP=198.18.10.2
 BENCH_W_DST_IP=198.18.10.3     # behind the loopback peer, and the generator's again
+BENCH_W_RP_SRC_IP=198.18.10.4  # the replay peer's pair of addresses
+BENCH_W_RP_DST_IP=198.18.10.5
+BENCH_W_REFL2_IP=198.18.20.3   # the replay peer's endpoint (the same reflector)
+BENCH_W_REPLAY=${BENCH_W_REPLAY:-4096}
 
 bench__key_bytes() {
 	case $1 in
@@ -34,8 +42,9 @@ bench__key_bytes() {
 # bench__worker_conf CIPHER DIR: the gateway config (both ports are memif
 # servers with their control socket in DIR, so nothing outside DIR is used).
 bench__worker_conf() {
-	local c=$1 d=$2 key
+	local c=$1 d=$2 key key2
 	key=$(pv_randhex "$(bench__key_bytes "$c")")
+	key2=$(pv_randhex "$(bench__key_bytes "$c")")
 	umask 077
 	cat > "$d/gw.conf" <<-EOF
 	# pmdvpn-bench part 2: one gateway, inside = LAN port to pmdvpn-perf,
@@ -48,6 +57,8 @@ bench__worker_conf() {
 	neighbour = $BENCH_W_GEN_IP $BENCH_W_GEN_MAC
 	neighbour = $BENCH_W_DST_IP $BENCH_W_GEN_MAC
 	neighbour = $BENCH_W_REFL_IP $BENCH_W_REFL_MAC
+	neighbour = $BENCH_W_RP_DST_IP $BENCH_W_GEN_MAC
+	neighbour = $BENCH_W_REFL2_IP $BENCH_W_REFL_MAC
 	state-file = $d/seq.state
 	crypto = ipsec-mb
 
@@ -59,6 +70,16 @@ bench__worker_conf() {
 	key-out = $key
 	spi-in = 0x4242
 	key-in = $key
+
+	[peer replay]
+	endpoint = $BENCH_W_REFL2_IP:4500
+	subnets = $BENCH_W_RP_SRC_IP/31
+	cipher = $c
+	spi-out = 0x4343
+	key-out = $key2
+	spi-in = 0x4343
+	key-in = $key2
+	replay-window = 0
 	EOF
 	umask 022
 }
@@ -142,6 +163,28 @@ bench__worker_size() {
 		rt_note="n/a (pmdvpn-perf: ${why:-no result})"
 	fi
 
+	# decrypt alone: capture the replay peer's ESP, replay it (window 0)
+	local dec_cyc=- dec_mpps=- dec_gbps=- dec_note=""
+	local -a dtraffic=("${traffic[@]}")
+	dtraffic[5]=$BENCH_W_RP_SRC_IP dtraffic[7]=$BENCH_W_RP_DST_IP  # the --src-ip and --dst-ip values
+	bench__gw_snap "$name" "$d/d0.txt"
+	bench_perf "$ns" "$d/dec-$s.json" "$d/dec-$s.err" "$tmo" --vdev "$memif_in" \
+		-- --reflect-port "$memif_wan" --replay "$BENCH_W_REPLAY" "${dtraffic[@]}"
+	bench__gw_snap "$name" "$d/d1.txt"
+	if j=$(bench_json_line "$d/dec-$s.json"); then
+		read -r dec_mpps dec_gbps loss < <(jq -r '[.rx.mpps, .rx.gbps, .loss_pct] | @tsv' <<< "$j")
+		dec_mpps=$(bench_fmt 3 "$dec_mpps") dec_gbps=$(bench_fmt 2 "$dec_gbps")
+		dec_cyc=$(bench__cyc "$d/d0.txt" "$d/d1.txt" "peer replay" rx-pkts)
+		dec_note="replays $(jq -r '.replay.captured' <<< "$j") captured ESP frames, replay-window = 0"
+		awk -v l="$loss" 'BEGIN { exit !(l > 1) }' && dec_note="loss $(bench_fmt 1 "$loss")%; $dec_note"
+		local auth0 auth1
+		auth0=$(pv_counter 'drop auth-failure' < "$d/d0.txt") auth1=$(pv_counter 'drop auth-failure' < "$d/d1.txt")
+		[ "$auth1" != "$auth0" ] && dec_note="$((auth1 - auth0)) auth failures; $dec_note"
+	else
+		why=$(grep -m1 '^pmdvpn-perf' "$d/dec-$s.err" | cut -c1-70)
+		dec_note="n/a (pmdvpn-perf: ${why:-no result})"
+	fi
+
 	# the targets of issue 3, next to the rows they apply to
 	local enc_target="" rt_target=""
 	case $c/$s in
@@ -155,13 +198,12 @@ bench__worker_size() {
 		bench_add 2 "pmdvpn worker encrypt" "$c" "$s" "$enc_mpps" "$enc_gbps" "$enc_cyc" \
 			"$(bench__pct "$lim" "$enc_cyc")" - - "$enc_target"
 	fi
-	# No measurement of decrypt alone: the difference of two noisy runs is
-	# only a hint (it can even exceed the limit), so it stays in the note.
-	local hint=""
-	if [ "$enc_cyc" != - ] && [ "$rt_cyc" != - ] && [ "$rt_cyc" -gt "$enc_cyc" ]; then
-		hint="; round trip - encrypt = $((rt_cyc - enc_cyc)) cyc/pkt (a hint)"
+	if [[ $dec_note == n/a* ]]; then
+		bench_na 2 "pmdvpn worker decrypt" "$c" "$s" "$dec_note"
+	else
+		bench_add 2 "pmdvpn worker decrypt" "$c" "$s" "$dec_mpps" "$dec_gbps" "$dec_cyc" \
+			"$(bench__pct "$lim" "$dec_cyc")" - - "$dec_note"
 	fi
-	bench_na 2 "pmdvpn worker decrypt" "$c" "$s" "n/a (pmdvpn-perf has no ESP replay mode$hint)"
 	if [[ $rt_note == n/a* ]]; then
 		bench_na 2 "pmdvpn worker round trip" "$c" "$s" "$rt_note"
 	else
@@ -199,10 +241,10 @@ bench_worker() {
 			continue
 		fi
 		for s in $sizes; do
-			pv_log "part 2: $c, size $s: encrypt, then round trip (${secs} s each)"
+			pv_log "part 2: $c, size $s: encrypt, decrypt (replay), round trip (${secs} s each)"
 			BENCH_PERF_LCORES=$perf_lcores bench__worker_size "$name" "$ns" "$d" "$c" "$s" "$secs"
 		done
 		pv_gw_stop "$name" 10
 	done
-	bench_note "Part 2: cycles/pkt = the worker's busy TSC cycles / packets it encrypted (or, round trip, encrypted and decrypted); %limit = part 1's cycles/pkt for the same cipher and size / pmdvpn's. Mpps is what generator and gateway reached together on this machine (worker pinned to CPU 1, generator to CPU 0, other jobs anywhere)."
+	bench_note "Part 2: cycles/pkt = the worker's busy TSC cycles / packets it encrypted (decrypt: decrypted, the capture's few thousand encryptions included; round trip: encrypted and decrypted); %limit = part 1's cycles/pkt for the same cipher and size / pmdvpn's. Mpps is what generator and gateway reached together on this machine (worker pinned to CPU 1, generator to CPU 0, other jobs anywhere)."
 }

@@ -381,6 +381,7 @@ PMDVPN_HUGEPAGES=256
 # "pmdvpn-setup.sh bind IFACE"; for net_af_packet/net_af_xdp use --no-pci
 # instead. --file-prefix pmdvpn: the telemetry socket is
 # /run/dpdk/pmdvpn/dpdk_telemetry.v2 (pmdvpn-ctl --file-prefix pmdvpn ...).
+# Keep that prefix: the unit's sandbox makes only /run/dpdk/pmdvpn writable.
 PMDVPN_EAL="-l 0-1 --in-memory --file-prefix pmdvpn -a 0000:00:05.0"
 
 PMDVPN_CONF=/etc/pmdvpn/pmdvpn.conf

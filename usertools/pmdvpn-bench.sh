@@ -9,15 +9,18 @@
 # Prints one table:
 #   1. the limit: intel-ipsec-mb AEAD on one core, buffers in memory
 #      (pmdvpn-perf --mode crypto), per cipher and size;
-#   2. one pmdvpn worker lcore: encrypt and round trip over net_memif to
-#      pmdvpn-perf with a loopback peer: Mpps, Gbit/s, busy cycles per
-#      packet, share of the limit;
+#   2. one pmdvpn worker lcore: encrypt, decrypt (pmdvpn-perf --replay of
+#      captured ESP on an SA with replay-window = 0) and round trip over
+#      net_memif to pmdvpn-perf with loopback peers: Mpps, Gbit/s, busy
+#      cycles per packet, share of the limit;
 #   3. host to host: iperf3 TCP (1 and 4 streams) and UDP (1400 bytes)
 #      between two namespaces over a bare veth, two pmdvpn gateways (TAP
 #      exception path), tinc, wireguard-go and OpenVPN (AES-256-GCM, no
 #      DCO): Gbit/s and the daemons' CPU seconds per GB, and for pmdvpn
 #      its workers' busy seconds per GB;
-#   4. idle: one gateway's CPU with no traffic for 10 s.
+#   4. idle: one gateway's CPU with no traffic for 10 s;
+#   5. 1 worker against 2 workers: two loopback peers, two memif queues,
+#      encrypt and round trip, with the machine's load during each run.
 #
 #   --quick       a subset (AES-128-GCM at 64 and 1420 bytes, TCP 1 stream,
 #                 shorter runs), in under 3 minutes
@@ -40,6 +43,7 @@ PV_ID=${PV_ID:-pb$$}
 . "$HERE/lib/bench_report.sh"
 . "$HERE/lib/bench_crypto.sh"
 . "$HERE/lib/bench_worker.sh"
+. "$HERE/lib/bench_scale.sh"
 . "$HERE/lib/bench_alt.sh"
 . "$HERE/lib/bench_tunnel.sh"
 cd "$PV_ROOT" || exit 1
@@ -54,7 +58,7 @@ while [ $# -gt 0 ]; do
 	--write-doc) WRITE_DOC=1 ;;
 	--no-install) INSTALL=0 ;;
 	--no-build) BUILD=0 ;;
-	-h|--help) sed -n '3,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,38p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "unknown option: $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -70,10 +74,12 @@ if [ "$QUICK" = 1 ]; then
 	CIPHERS_1="aes-128-gcm chacha20-poly1305" SIZES_1="64 1420" SECS_1=0.5 REPS_1=2
 	CIPHERS_2="aes-128-gcm" SIZES_2="64 1420" SECS_2=2
 	TESTS_3="tcp1" SECS_3=5 VARIANTS_3="default" IDLE_SECS=10
+	CIPHERS_5="aes-128-gcm" SIZES_5="64" SECS_5=2
 else
 	CIPHERS_1="aes-128-gcm aes-256-gcm chacha20-poly1305" SIZES_1="64 512 1420 imix" SECS_1=0.5 REPS_1=3
 	CIPHERS_2=$CIPHERS_1 SIZES_2=$SIZES_1 SECS_2=3
 	TESTS_3="tcp1 tcp4 udp1400" SECS_3=10 VARIANTS_3="default inside-offload=no" IDLE_SECS=10
+	CIPHERS_5="aes-128-gcm" SIZES_5="64 1420" SECS_5=3
 fi
 
 pv_require_root
@@ -128,6 +134,9 @@ bench_tsc_hz || pv_log "no TSC rate found: busy seconds will be n/a"
 
 pv_log "part 2: pmdvpn worker ($CIPHERS_2; sizes $SIZES_2; ${SECS_2} s each)"
 bench_worker "$CIPHERS_2" "$SIZES_2" "$SECS_2"
+
+pv_log "part 5: 1 vs 2 workers ($CIPHERS_5; sizes $SIZES_5; ${SECS_5} s each)"
+bench_scale "$CIPHERS_5" "$SIZES_5" "$SECS_5"
 
 pv_log "part 3: namespaces $BENCH_NS_A and $BENCH_NS_B"
 if bench_tunnel_setup; then

@@ -135,8 +135,6 @@ bench_tsc_hz || pv_log "no TSC rate found: busy seconds will be n/a"
 pv_log "part 2: pmdvpn worker ($CIPHERS_2; sizes $SIZES_2; ${SECS_2} s each)"
 bench_worker "$CIPHERS_2" "$SIZES_2" "$SECS_2"
 
-pv_log "part 5: 1 vs 2 workers ($CIPHERS_5; sizes $SIZES_5; ${SECS_5} s each)"
-bench_scale "$CIPHERS_5" "$SIZES_5" "$SECS_5"
 
 pv_log "part 3: namespaces $BENCH_NS_A and $BENCH_NS_B"
 if bench_tunnel_setup; then
@@ -162,6 +160,8 @@ else
 	pv_log "part 3: could not create the namespaces"
 	for t in $TESTS_3; do bench_na 3 "all tunnels" - "$t" "n/a (namespace setup failed)"; done
 fi
+pv_log "part 5: 1 vs 2 workers ($CIPHERS_5; sizes $SIZES_5; ${SECS_5} s each)"
+bench_scale "$CIPHERS_5" "$SIZES_5" "$SECS_5"
 [ -n "$BENCH_TSC_HZ" ] && bench_meta "TSC rate" "$BENCH_TSC_HZ Hz (from $BENCH_TSC_SRC)"
 bench_meta "run time" "$(($(date +%s) - START)) s"
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -9,10 +10,12 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
+#include <rte_malloc.h>
 #include <rte_ring.h>
 
 #include "esp.h"
 #include "gateway.h"
+#include "runtime.h"
 
 #define POOL_WANT 16383u
 
@@ -72,25 +75,19 @@ static int open_inside_lan(struct gateway *g, char *err, size_t errlen)
 	return 0;
 }
 
-static int build_peer(struct gateway *g, unsigned i, char *err, size_t errlen)
+static int make_sa_out(struct gateway *g, const struct conf_peer *p, unsigned idx,
+		       struct sa_out **out, char *err, size_t errlen)
 {
 	const struct conf *c = g->conf;
-	const struct conf_peer *p = &c->peers[i];
 	struct sa_out *o;
-	struct sa_in *in;
 	int rc;
 
 	o = sa_out_create(c->gw.crypto, p->cipher, p->spi_out, p->key_out, p->keymat_len, p->esn);
-	in = sa_in_create(c->gw.crypto, p->cipher, p->spi_in, p->key_in, p->keymat_len, p->esn,
-			  p->replay_window);
-	g->sa_out[i] = o;
-	g->sa_inb[i] = in;
-	if (o == NULL || in == NULL) {
-		snprintf(err, errlen, "peer %s: cannot create its SAs", p->name);
+	if (o == NULL) {
+		snprintf(err, errlen, "peer %s: cannot create its outbound SA", p->name);
 		return -ENOMEM;
 	}
-	o->peer = (uint16_t)i;
-	in->peer = (uint16_t)i;
+	o->peer = (uint16_t)idx;
 	o->udp_encap = p->udp_encap;
 	o->src_ip = c->gw.wan_ip;
 	o->dst_ip = p->endpoint_ip;
@@ -102,17 +99,63 @@ static int build_peer(struct gateway *g, unsigned i, char *err, size_t errlen)
 	} else if (c->gw.wan_gateway != 0) {
 		o->next_hop = c->gw.wan_gateway;
 	} else {
-		snprintf(err, errlen, "%s:%u: peer %s: endpoint is not on the WAN subnet and no "
-			 "wan-gateway is set", c->path, p->line, p->name);
+		if (p->line)
+			snprintf(err, errlen, "%s:%u: peer %s: endpoint is not on the WAN subnet "
+				 "and no wan-gateway is set", c->path, p->line, p->name);
+		else
+			snprintf(err, errlen, "peer %s: endpoint is not on the WAN subnet and no "
+				 "wan-gateway is set", p->name);
+		sa_out_free(o);
 		return -EINVAL;
 	}
 	rc = sa_out_restore(g->seqstate, o);
 	if (rc != 0) {
 		snprintf(err, errlen, "peer %s: cannot reserve sequence numbers in the state file: %s",
 			 p->name, strerror(-rc));
+		sa_out_free(o);
 		return rc;
 	}
-	rc = sa_table_add(g->sa_in, in);
+	*out = o;
+	return 0;
+}
+
+int gateway_peer_sas(struct gateway *g, const struct conf_peer *p, unsigned idx,
+		     struct sa_out **o, struct sa_in **in, char *err, size_t errlen)
+{
+	int rc;
+
+	if (in != NULL) {
+		*in = sa_in_create(g->conf->gw.crypto, p->cipher, p->spi_in, p->key_in,
+				   p->keymat_len, p->esn, p->replay_window);
+		if (*in == NULL) {
+			snprintf(err, errlen, "peer %s: cannot create its inbound SA", p->name);
+			return -ENOMEM;
+		}
+		(*in)->peer = (uint16_t)idx;
+	}
+	if (o != NULL) {
+		rc = make_sa_out(g, p, idx, o, err, errlen);
+		if (rc != 0) {
+			if (in != NULL) {
+				sa_in_free(*in);
+				*in = NULL;
+			}
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int build_peer(struct gateway *g, unsigned i, char *err, size_t errlen)
+{
+	const struct conf *c = g->conf;
+	const struct conf_peer *p = &c->peers[i];
+	int rc;
+
+	rc = gateway_peer_sas(g, p, i, &g->sa_out[i], &g->sa_inb[i], err, errlen);
+	if (rc != 0)
+		return rc;
+	rc = sa_table_add(g->sa_in, g->sa_inb[i]);
 	if (rc != 0) {
 		snprintf(err, errlen, "peer %s: spi-in 0x%08x: %s", p->name, p->spi_in, strerror(-rc));
 		return rc;
@@ -128,8 +171,8 @@ static int build_peer(struct gateway *g, unsigned i, char *err, size_t errlen)
 			return rc;
 		}
 	}
-	if (o->mtu < g->tunnel_mtu || g->tunnel_mtu == 0)
-		g->tunnel_mtu = o->mtu;
+	if (g->sa_out[i]->mtu < g->tunnel_mtu || g->tunnel_mtu == 0)
+		g->tunnel_mtu = g->sa_out[i]->mtu;
 	return 0;
 }
 
@@ -168,6 +211,9 @@ static void init_worker(struct gateway *g, unsigned idx, unsigned lcore)
 	w->handoffs = g->handoff;
 	w->lcore_id = lcore;
 	w->stats = stats_lcore_get(lcore);
+	w->view_src = &g->view;
+	w->view_gen = g->view->gen;
+	w->qsbr = g->qsbr;
 }
 
 /* Per worker: a WAN (and on a LAN port, an inside) neighbour table holding
@@ -219,8 +265,16 @@ int gateway_start(struct gateway *g, const struct conf *c, struct sa_seqstate *s
 	int rc;
 
 	memset(g, 0, sizeof(*g));
+	g->live = malloc(sizeof(*g->live));
+	if (g->live == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	memcpy(g->live, c, sizeof(*c));
+	c = g->live;
 	g->conf = c;
 	g->seqstate = seq;
+	g->rekey_linger_s = RUNTIME_LINGER_DEFAULT_S;
 	if (c->n_peers > STATS_MAX_PEERS) {
 		snprintf(err, errlen, "at most %u peers", STATS_MAX_PEERS);
 		return -EINVAL;
@@ -237,7 +291,12 @@ int gateway_start(struct gateway *g, const struct conf *c, struct sa_seqstate *s
 		return -EINVAL;
 	}
 	g->sa_in = sa_table_create("pmdvpn_sa_in", CONF_MAX_PEERS * 2, SOCKET_ID_ANY);
-	g->routes = route_create("pmdvpn_rt", 1024, 1024, SOCKET_ID_ANY);
+	g->routes = route_create("pmdvpn_rt", RUNTIME_ROUTES_V4, RUNTIME_ROUTES_V6, SOCKET_ID_ANY);
+	g->qsbr = worker_qsbr_create(g->n_workers);
+	if (g->qsbr == NULL) {
+		snprintf(err, errlen, "cannot create the RCU variable of the workers");
+		return -ENOMEM;
+	}
 	if (g->sa_in == NULL || g->routes == NULL) {
 		snprintf(err, errlen, "cannot create the SA or route tables: %s",
 			 rte_strerror(rte_errno));
@@ -260,6 +319,7 @@ int gateway_start(struct gateway *g, const struct conf *c, struct sa_seqstate *s
 	}
 	if (g->tunnel_mtu == 0)
 		g->tunnel_mtu = esp_inner_mtu(c->gw.wan_mtu, 1);
+	runtime_view_init(g);
 	g->mp = port_mempool_create("pmdvpn_mbufs", POOL_WANT, SOCKET_ID_ANY, err, errlen);
 	if (g->mp == NULL)
 		return -ENOMEM;
@@ -379,11 +439,24 @@ void gateway_stop(struct gateway *g)
 		g->sa_out[i] = NULL;
 		g->sa_inb[i] = NULL;
 	}
+	for (unsigned i = 0; i < CONF_MAX_PEERS; i++) {
+		sa_in_free(g->old_in[i]);
+		g->old_in[i] = NULL;
+	}
 	sa_table_free(g->sa_in);
 	route_free(g->routes);
+	rte_free(g->qsbr);
+	g->qsbr = NULL;
+	g->view = NULL;
 	g->inside_neigh = NULL;
 	if (g->mp != NULL)
 		rte_mempool_free(g->mp);
+	if (g->live != NULL) {
+		explicit_bzero(g->live, sizeof(*g->live));
+		free(g->live);
+	}
+	g->live = NULL;
+	g->conf = NULL;
 	g->sa_in = NULL;
 	g->routes = NULL;
 	g->neigh = NULL;

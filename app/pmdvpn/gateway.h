@@ -15,7 +15,12 @@
 #include "worker.h"
 
 struct gateway {
+	/* The running config: peer i is at index i (stats, SAs, routes); an
+	 * empty name marks a free index. Owned here (a copy of what
+	 * gateway_start() got), changed only by runtime.c under the console
+	 * lock. */
 	const struct conf *conf;
+	struct conf *live;
 	struct sa_seqstate *seqstate;
 	struct rte_mempool *mp;
 	uint16_t wan_port;
@@ -40,7 +45,23 @@ struct gateway {
 	struct neigh_table *wan_neigh[WORKER_MAX];
 	struct neigh_table *lan_neigh[WORKER_MAX];
 	struct worker workers[WORKER_MAX];
+	/* Runtime changes (runtime.c): the published view, two slots used
+	 * in turn, the workers' RCU variable, and per peer index the inbound
+	 * SA a rekey replaced, kept until old_in_expire (TSC). */
+	struct worker_view *view;
+	struct worker_view views[2];
+	uint64_t view_gen;
+	struct rte_rcu_qsbr *qsbr;
+	struct sa_in *old_in[CONF_MAX_PEERS];
+	uint64_t old_in_expire[CONF_MAX_PEERS];
+	unsigned rekey_linger_s;            /* default life of a replaced inbound SA */
 };
+
+/* The SAs of peer p at index idx (outbound with its sequence numbers
+ * reserved in the state file, as at start). NULL pointers for what is not
+ * wanted. On error nothing is left allocated. */
+int gateway_peer_sas(struct gateway *g, const struct conf_peer *p, unsigned idx,
+		     struct sa_out **o, struct sa_in **in, char *err, size_t errlen);
 
 /* Builds tables and SAs, opens the ports, configures the host interface
  * and launches the worker. On error, err says why and gateway_stop()

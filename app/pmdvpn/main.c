@@ -26,15 +26,18 @@
 
 #include "console.h"
 #include "gateway.h"
+#include "runtime.h"
 #include "telemetry.h"
 
-static volatile sig_atomic_t sig_stop, sig_report;
+static volatile sig_atomic_t sig_stop, sig_report, sig_reload;
 static volatile bool stop_flag;
 
 static void on_signal(int sig)
 {
 	if (sig == SIGUSR1)
 		sig_report = 1;
+	else if (sig == SIGHUP)
+		sig_reload = 1;
 	else
 		sig_stop = 1;
 }
@@ -63,7 +66,8 @@ static void usage(FILE *f, const char *prog)
 		"                      go on without a console (or with one, given -i)\n"
 		"      --check         read and check the config, then exit\n"
 		"  -h, --help          this text\n"
-		"Signals: SIGUSR1 prints the counters, SIGINT/SIGTERM stop cleanly.\n"
+		"Signals: SIGUSR1 prints the counters, SIGHUP re-reads the config and applies\n"
+		"its peer changes (a bad file changes nothing), SIGINT/SIGTERM stop cleanly.\n"
 		"Telemetry: usertools/pmdvpn-ctl (or dpdk-telemetry.py: /pmdvpn/...).\n", prog);
 }
 
@@ -77,14 +81,24 @@ static void control_tick(void *arg)
 {
 	struct main_ctx *m = arg;
 
+	if (sig_reload) {
+		sig_reload = 0;
+		printf("pmdvpn: SIGHUP: ");
+		console_exec("reload", stdout);
+	}
+	/* The console lock: runtime changes (console, telemetry thread) and
+	 * this housekeeping touch the same SAs and config. */
+	console_env_acquire();
 	if (sig_report) {
 		sig_report = 0;
 		hostif_report(stdout, &m->gw->hostif);
-		report_stats(stdout, m->conf);
+		report_stats(stdout, m->gw->conf);
 	}
 	if (sig_stop)
 		stop_flag = true;
 	gateway_maintain(m->gw);
+	runtime_maintain(m->gw);
+	console_env_release();
 }
 
 /* What the console and telemetry may read; the gateway keeps ownership. */
@@ -106,6 +120,7 @@ static void publish_env(const struct gateway *g)
 		.tunnel_mtu = g->tunnel_mtu,
 		.start_tsc = rte_rdtsc(),
 		.stop = &stop_flag,
+		.ctl = runtime_ctl((struct gateway *)(uintptr_t)g),
 	};
 
 	console_env_set(&env);
@@ -186,6 +201,7 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	rc = rte_eal_init(eal_argc, argv);
@@ -220,7 +236,7 @@ int main(int argc, char **argv)
 	if (stop_flag) {
 		/* the script said quit */
 	} else if (interactive) {
-		console_run(conf, &stop_flag, control_tick, &mc);
+		console_run(gw.conf, &stop_flag, control_tick, &mc);
 	} else {
 		while (!stop_flag) {
 			struct timespec ts = { 0, 10 * 1000 * 1000 };
@@ -231,7 +247,7 @@ int main(int argc, char **argv)
 	console_env_set(NULL);  /* telemetry readers are gone after this */
 	gateway_halt(&gw);
 	hostif_report(stdout, &gw.hostif);
-	report_stats(stdout, conf);
+	report_stats(stdout, gw.conf);
 	gateway_stop(&gw);
 	status = EXIT_SUCCESS;
 out_eal:

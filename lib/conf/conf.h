@@ -116,6 +116,44 @@ void conf_free(struct conf *c);
 /* Finds a peer by name; NULL if absent. */
 const struct conf_peer *conf_peer_find(const struct conf *c, const char *name);
 
+/*
+ * One peer from the body of a [peer NAME] section ("key = value" lines,
+ * no section header), as the console's `peer add` builds it: the same
+ * keys, defaults and checks as in a file, against base's [gateway] (own
+ * wan-address). Clashes with other peers are conf_peer_clash()'s job.
+ * Errors read "name:LINE: ...". Returns 0 or -1.
+ */
+int conf_parse_peer(const struct conf *base, const char *peer_name, const char *text,
+		    size_t len, const char *name, struct conf_peer *out, char *err, size_t errlen);
+
+/* Changes one setting of an existing peer as the file would set it:
+ * key "endpoint" (IP[:PORT]) or "subnets" (the whole list, replacing the
+ * old one). On error peer is unchanged. Returns 0 or -1 with err. */
+int conf_peer_set(const struct conf *base, struct conf_peer *peer, const char *key,
+		  const char *value, char *err, size_t errlen);
+
+/* Reads a key file (key-out-file rules: owner-only mode, hex) holding the
+ * key material of `alg` (key then salt). Returns 0 or -1 with err. */
+int conf_read_key_file(const char *path, enum aead_alg alg, uint8_t *out, size_t *len,
+		       char *err, size_t errlen);
+
+/* What differs between two versions of one peer (by name). */
+#define CONF_DIFF_OUT 1u       /* outbound SA: cipher, spi-out, key-out, esn, encap, endpoint */
+#define CONF_DIFF_IN 2u        /* inbound SA: cipher, spi-in, key-in, esn, replay-window */
+#define CONF_DIFF_SUBNETS 4u   /* the routed subnets */
+unsigned conf_peer_diff(const struct conf_peer *a, const struct conf_peer *b);
+
+/* 0 if the [gateway] sections are equal; else 1 with the first differing
+ * key named in what (e.g. "wan"). */
+int conf_gateway_diff(const struct conf_gateway *a, const struct conf_gateway *b,
+		      char *what, size_t len);
+
+/* Does p clash with a peer of c other than c->peers[skip] (same name,
+ * spi-in, spi-out, or a subnet routed twice; an empty name is a free
+ * slot)? 0, or -1 with the reason in err. skip = UINT_MAX: none skipped. */
+int conf_peer_clash(const struct conf *c, const struct conf_peer *p, unsigned skip,
+		    char *err, size_t errlen);
+
 /* Formats a prefix as text ("198.19.1.0/24"); returns buf. */
 const char *conf_prefix_str(const struct conf_prefix *p, char *buf, size_t len);
 

@@ -77,6 +77,7 @@ struct parser {
 	unsigned key_line[K_MAX];        /* where each key was seen in this section */
 	struct conf_peer *peer;          /* peer being read */
 	struct keymat_src src_out, src_in;
+	bool peer_only;                  /* conf_parse_peer(): no headers */
 };
 
 static int perr(struct parser *p, unsigned line, const char *fmt, ...)
@@ -1033,6 +1034,8 @@ parse_header(struct parser *p, char *s)
 	size_t len = strlen(s);
 	char *word, *rest;
 
+	if (p->peer_only)
+		return ERR(p, "no [section] header here: only the peer's 'key = value' settings");
 	if (s[len - 1] != ']')
 		return ERR(p, "a section header must end with ']'");
 	s[len - 1] = '\0';
@@ -1236,4 +1239,122 @@ conf_parse(const char *text, size_t len, const char *name,
 	}
 	*out = c;
 	return 0;
+}
+
+int
+conf_parse_peer(const struct conf *base, const char *peer_name, const char *text,
+		size_t len, const char *name, struct conf_peer *out, char *err, size_t errlen)
+{
+	struct parser p;
+	struct conf *c;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	p.name = name != NULL ? name : "<peer>";
+	p.err = err;
+	p.errlen = errlen;
+	p.peer_only = true;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (base == NULL || peer_name == NULL || out == NULL || (text == NULL && len > 0))
+		return perr(&p, 0, "bad arguments");
+	if (len > CONF_FILE_MAX)
+		return perr(&p, 0, "too long");
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return perr(&p, 0, "out of memory");
+	c->gw = base->gw;
+	p.c = c;
+	p.gw_line = 1;
+	rc = begin_peer(&p, peer_name);
+	if (rc == 0)
+		rc = parse_text(&p, text, len);
+	if (rc == 0 && c->peers[0].endpoint_ip == c->gw.wan_ip)
+		rc = perr(&p, 0, "[peer %s]: endpoint is this gateway's own wan-address",
+			  c->peers[0].name);
+	if (rc == 0) {
+		*out = c->peers[0];
+		out->line = 0;
+	}
+	explicit_bzero(&p.src_out, sizeof(p.src_out));
+	explicit_bzero(&p.src_in, sizeof(p.src_in));
+	conf_free(c);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+conf_read_key_file(const char *path, enum aead_alg alg, uint8_t *out, size_t *len,
+		   char *err, size_t errlen)
+{
+	struct parser p;
+	struct conf_peer peer;
+	struct keymat_src src;
+	size_t klen = aead_key_len(alg);
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	memset(&src, 0, sizeof(src));
+	memset(&peer, 0, sizeof(peer));
+	p.name = "key file";
+	p.err = err;
+	p.errlen = errlen;
+	p.peer = &peer;
+	if (path == NULL || out == NULL || len == NULL || klen == 0)
+		return perr(&p, 0, "bad arguments");
+	rc = read_key_file(&p, "key file", path, peer.key_out, &src, K_KEY_OUT_FILE);
+	if (rc == 0 && src.n != klen + 4)
+		rc = perr(&p, 0, "%.*s: expected %zu bytes of hex for %s, got %zu (the key, then "
+			  "a 4-byte salt)", ECHO_MAX, path, klen + 4, aead_alg_name(alg), src.n);
+	if (rc == 0) {
+		memcpy(out, peer.key_out, klen + 4);
+		*len = klen + 4;
+	}
+	explicit_bzero(&peer, sizeof(peer));
+	explicit_bzero(&src, sizeof(src));
+	return rc < 0 ? -1 : 0;
+}
+
+int
+conf_peer_set(const struct conf *base, struct conf_peer *peer, const char *key,
+	      const char *value, char *err, size_t errlen)
+{
+	struct parser p;
+	struct conf *c;
+	char val[CONF_LINE_MAX + 1];
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	p.name = "peer set";
+	p.err = err;
+	p.errlen = errlen;
+	p.peer_only = true;
+	if (base == NULL || peer == NULL || key == NULL || value == NULL)
+		return perr(&p, 0, "bad arguments");
+	if (strcmp(key, "endpoint") != 0 && strcmp(key, "subnets") != 0)
+		return perr(&p, 0, "only endpoint or subnets can be set on a running peer");
+	if (strlen(value) > CONF_LINE_MAX)
+		return perr(&p, 0, "%s: value too long", key);
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return perr(&p, 0, "out of memory");
+	c->gw = base->gw;
+	c->peers[0] = *peer;
+	c->n_peers = 1;
+	p.c = c;
+	p.peer = &c->peers[0];
+	snprintf(val, sizeof(val), "%s", value);
+	if (strcmp(key, "endpoint") == 0) {
+		rc = peer_endpoint(&p, trim(val));
+		if (rc == 0 && p.peer->endpoint_ip == c->gw.wan_ip)
+			rc = perr(&p, 0, "endpoint: is this gateway's own wan-address");
+	} else {
+		p.peer->n_subnets = 0;
+		rc = peer_subnets(&p, trim(val));
+		if (rc == 0 && p.peer->n_subnets == 0)
+			rc = perr(&p, 0, "subnets: empty list");
+	}
+	if (rc == 0)
+		*peer = c->peers[0];
+	conf_free(c);
+	return rc < 0 ? -1 : 0;
 }

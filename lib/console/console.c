@@ -200,6 +200,224 @@ static void do_quit(FILE *f, const struct console_env *e, const struct cmd_words
 	cmdline_quit(cl);
 }
 
+/* ------------------------------------------------------ runtime changes */
+
+/* Commands that end with free text: four words, then the rest of the line. */
+struct cmd_multi {
+	cmdline_fixed_string_t w[4];
+	cmdline_multi_string_t rest;
+};
+
+static bool ctl_ok(FILE *f, const struct console_env *e)
+{
+	if (e->ctl == NULL) {
+		fprintf(f, "runtime changes are not available here\n");
+		return false;
+	}
+	return true;
+}
+
+/* Splits s (modified) into at most max white-space separated words. */
+static unsigned split_words(char *s, char **words, unsigned max)
+{
+	unsigned n = 0;
+	char *save = NULL;
+
+	for (char *t = strtok_r(s, " \t", &save); t != NULL; t = strtok_r(NULL, " \t", &save)) {
+		if (n == max)
+			return max + 1;
+		words[n++] = t;
+	}
+	return n;
+}
+
+/* "0x1234" or "4660"; SPIs 0..255 are reserved (RFC 4303). */
+static bool parse_spi(const char *s, uint32_t *spi)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v < 256 || v > UINT32_MAX)
+		return false;
+	*spi = (uint32_t)v;
+	return true;
+}
+
+#define PEER_ARGS_MAX 64
+
+static void do_peer_add(FILE *f, const struct console_env *e, const struct cmd_words *r,
+			struct cmdline *cl)
+{
+	const struct cmd_multi *m = (const struct cmd_multi *)r;
+	char rest[sizeof(m->rest)], *words[PEER_ARGS_MAX];
+	char *kv;
+	size_t cap = sizeof(m->rest) * 2, off = 0;
+	unsigned n;
+
+	(void)cl;
+	if (!ctl_ok(f, e))
+		return;
+	snprintf(rest, sizeof(rest), "%s", m->rest);
+	n = split_words(rest, words, PEER_ARGS_MAX);
+	if (n == 0 || n > PEER_ARGS_MAX || n % 2 != 0) {
+		fprintf(f, "peer add NAME: expected KEY VALUE pairs (endpoint IP[:PORT] subnets "
+			"PFX[,PFX..] cipher C spi-out SPI key-out-file FILE spi-in SPI "
+			"key-in-file FILE [esn yes|no] [replay-window N] [encap udp|none])\n");
+		return;
+	}
+	kv = calloc(1, cap);
+	if (kv == NULL) {
+		fprintf(f, "out of memory\n");
+		return;
+	}
+	for (unsigned i = 0; i < n; i += 2) {
+		if (strcmp(words[i], "key-out") == 0 || strcmp(words[i], "key-in") == 0) {
+			fprintf(f, "peer add: keys come from files only: use %s-file FILE "
+				"(nothing changed)\n", words[i]);
+			goto out;
+		}
+		off += (size_t)snprintf(kv + off, cap - off, "%s = %s\n", words[i], words[i + 1]);
+	}
+	e->ctl->peer_add(e->ctl->arg, m->w[2], kv, f);
+out:
+	explicit_bzero(kv, cap);
+	free(kv);
+}
+
+static void do_peer_del(FILE *f, const struct console_env *e, const struct cmd_words *r,
+			struct cmdline *cl)
+{
+	(void)cl;
+	if (ctl_ok(f, e))
+		e->ctl->peer_del(e->ctl->arg, r->w[2], f);
+}
+
+static void do_peer_set(FILE *f, const struct console_env *e, const struct cmd_words *r,
+			struct cmdline *cl)
+{
+	const struct cmd_multi *m = (const struct cmd_multi *)r;
+
+	(void)cl;
+	if (ctl_ok(f, e))
+		e->ctl->peer_set(e->ctl->arg, m->w[2], m->w[3], m->rest, f);
+}
+
+static void do_sa_rekey(FILE *f, const struct console_env *e, const struct cmd_words *r,
+			struct cmdline *cl)
+{
+	const struct cmd_multi *m = (const struct cmd_multi *)r;
+	char rest[sizeof(m->rest)], *words[12];
+	struct console_rekey *rk;
+	unsigned n;
+	bool ok = true;
+
+	(void)cl;
+	if (!ctl_ok(f, e))
+		return;
+	rk = calloc(1, sizeof(*rk));
+	if (rk == NULL) {
+		fprintf(f, "out of memory\n");
+		return;
+	}
+	rk->linger_s = -1;
+	snprintf(rest, sizeof(rest), "%s", m->rest);
+	n = split_words(rest, words, 10);
+	if (n > 10 || n % 2 != 0)
+		ok = false;
+	for (unsigned i = 0; ok && i < n; i += 2) {
+		const char *k = words[i], *v = words[i + 1];
+		char *end;
+
+		if (strcmp(k, "spi-out") == 0) {
+			ok = parse_spi(v, &rk->spi_out);
+		} else if (strcmp(k, "spi-in") == 0) {
+			ok = parse_spi(v, &rk->spi_in);
+		} else if (strcmp(k, "key-out-file") == 0) {
+			ok = strlen(v) < sizeof(rk->key_out_file);
+			snprintf(rk->key_out_file, sizeof(rk->key_out_file), "%s", v);
+		} else if (strcmp(k, "key-in-file") == 0) {
+			ok = strlen(v) < sizeof(rk->key_in_file);
+			snprintf(rk->key_in_file, sizeof(rk->key_in_file), "%s", v);
+		} else if (strcmp(k, "linger") == 0) {
+			long s = strtol(v, &end, 10);
+
+			ok = end != v && *end == '\0' && s >= 0 && s <= 86400;
+			rk->linger_s = (int)s;
+		} else if (strcmp(k, "key-out") == 0 || strcmp(k, "key-in") == 0) {
+			fprintf(f, "sa rekey: keys come from files only: use %s-file FILE "
+				"(nothing changed)\n", k);
+			goto out;
+		} else {
+			ok = false;
+		}
+	}
+	if (ok && (rk->spi_out == 0 || rk->key_out_file[0] == '\0' ||
+		   (rk->spi_in != 0) != (rk->key_in_file[0] != '\0')))
+		ok = false;
+	if (!ok) {
+		fprintf(f, "usage: sa rekey PEER spi-out SPI key-out-file FILE [spi-in SPI "
+			"key-in-file FILE] [linger SECONDS] (SPI 256..0xffffffff; nothing "
+			"changed)\n");
+		goto out;
+	}
+	e->ctl->sa_rekey(e->ctl->arg, m->w[2], rk, f);
+out:
+	free(rk);
+}
+
+static void do_sa_retire(FILE *f, const struct console_env *e, const struct cmd_words *r,
+			 struct cmdline *cl)
+{
+	(void)cl;
+	if (ctl_ok(f, e))
+		e->ctl->sa_retire(e->ctl->arg, r->w[2], f);
+}
+
+static void do_reload(FILE *f, const struct console_env *e, const struct cmd_words *r,
+		      struct cmdline *cl)
+{
+	(void)r; (void)cl;
+	if (ctl_ok(f, e))
+		e->ctl->reload(e->ctl->arg, f);
+}
+
+/* The knobs are read by each worker once per poll: a relaxed store is all
+ * it takes (the workers are not const; the env only hands them out so). */
+static void do_set_burst(FILE *f, const struct console_env *e, const struct cmd_words *r,
+			 struct cmdline *cl)
+{
+	char *end;
+	unsigned long v;
+
+	(void)cl;
+	errno = 0;
+	v = strtoul(r->w[2], &end, 10);
+	if (errno != 0 || end == r->w[2] || *end != '\0' || r->w[2][0] == '-' || v < 1 ||
+	    v > WORKER_BURST_MAX) {
+		fprintf(f, "set burst: expected 1..%u, got '%.32s' (nothing changed)\n",
+			WORKER_BURST_MAX, r->w[2]);
+		return;
+	}
+	for (unsigned i = 0; i < e->n_workers; i++)
+		__atomic_store_n(&((struct worker *)(uintptr_t)&e->workers[i])->burst,
+				 (uint16_t)v, __ATOMIC_RELAXED);
+	fprintf(f, "burst %lu on %u worker(s)\n", v, e->n_workers);
+}
+
+static void do_set_backoff(FILE *f, const struct console_env *e, const struct cmd_words *r,
+			   struct cmdline *cl)
+{
+	bool on = strcmp(r->w[2], "on") == 0;
+
+	(void)cl;
+	for (unsigned i = 0; i < e->n_workers; i++)
+		__atomic_store_n(&((struct worker *)(uintptr_t)&e->workers[i])->idle_backoff, on,
+				 __ATOMIC_RELAXED);
+	fprintf(f, "idle-backoff %s on %u worker(s)\n", on ? "on" : "off", e->n_workers);
+}
+
 static void do_help(FILE *f, const struct console_env *e, const struct cmd_words *r,
 		    struct cmdline *cl);
 
@@ -226,6 +444,25 @@ static cmdline_parse_token_string_t t_routes = WORD(1, "routes");
 static cmdline_parse_token_string_t t_stats = WORD(1, "stats");
 static cmdline_parse_token_string_t t_quit = WORD(0, "quit#exit");
 static cmdline_parse_token_string_t t_help = WORD(0, "help");
+
+#define MWORD(n, choices) TOKEN_STRING_INITIALIZER(struct cmd_multi, w[n], choices)
+static cmdline_parse_token_string_t t_peer0 = WORD(0, "peer");
+static cmdline_parse_token_string_t t_add = WORD(1, "add");
+static cmdline_parse_token_string_t t_del = WORD(1, "del");
+static cmdline_parse_token_string_t t_set1 = WORD(1, "set");
+static cmdline_parse_token_string_t t_sa0 = WORD(0, "sa");
+static cmdline_parse_token_string_t t_rekey = WORD(1, "rekey");
+static cmdline_parse_token_string_t t_retire = WORD(1, "retire");
+static cmdline_parse_token_string_t t_name2 = WORD(2, NULL);
+static cmdline_parse_token_string_t t_mname2 = MWORD(2, NULL);
+static cmdline_parse_token_string_t t_set_key = MWORD(3, "endpoint#subnets");
+static cmdline_parse_token_string_t t_rest = TOKEN_STRING_INITIALIZER(struct cmd_multi, rest,
+								      TOKEN_STRING_MULTI);
+static cmdline_parse_token_string_t t_reload = WORD(0, "reload");
+static cmdline_parse_token_string_t t_set0 = WORD(0, "set");
+static cmdline_parse_token_string_t t_burst = WORD(1, "burst");
+static cmdline_parse_token_string_t t_backoff = WORD(1, "idle-backoff");
+static cmdline_parse_token_string_t t_onoff = WORD(2, "on#off");
 
 #define T(tok) ((void *)&tok)
 
@@ -268,6 +505,29 @@ INST(cmd_show_stats, do_show_stats,
      "show stats: every counter, one per line (the SIGUSR1 report)", T(t_show), T(t_stats));
 INST(cmd_clear_stats, do_clear_stats,
      "clear stats: zero pmdvpn's and the drivers' counters", T(t_clear), T(t_stats));
+INST(cmd_peer_add, do_peer_add,
+     "peer add <name> endpoint IP[:PORT] subnets PFX[,..] cipher C spi-out SPI key-out-file F "
+     "spi-in SPI key-in-file F [esn|replay-window|encap V]: add a peer to the running gateway",
+     T(t_peer0), T(t_add), T(t_mname2), T(t_rest));
+INST(cmd_peer_del, do_peer_del, "peer del <name>: remove a peer (its traffic stops)",
+     T(t_peer0), T(t_del), T(t_name2));
+INST(cmd_peer_set, do_peer_set,
+     "peer set <name> endpoint IP[:PORT] | subnets PFX[,..]: change a running peer",
+     T(t_peer0), T(t_set1), T(t_mname2), T(t_set_key), T(t_rest));
+INST(cmd_sa_rekey, do_sa_rekey,
+     "sa rekey <peer> spi-out SPI key-out-file F [spi-in SPI key-in-file F] [linger S]: new "
+     "static keys, the old inbound SA kept for S seconds (default 60)",
+     T(t_sa0), T(t_rekey), T(t_mname2), T(t_rest));
+INST(cmd_sa_retire, do_sa_retire,
+     "sa retire <peer>: drop the inbound SA a rekey replaced, now", T(t_sa0), T(t_retire),
+     T(t_name2));
+INST(cmd_reload, do_reload,
+     "reload: re-read the config file and apply its peer changes (as SIGHUP)", T(t_reload));
+INST(cmd_set_burst, do_set_burst, "set burst <n>: packets per rx burst (1..64)",
+     T(t_set0), T(t_burst), T(t_name2));
+INST(cmd_set_backoff, do_set_backoff,
+     "set idle-backoff on|off: workers pause/sleep after empty polls (on) or spin (off)",
+     T(t_set0), T(t_backoff), T(t_onoff));
 INST(cmd_quit, do_quit,
      "quit: stop the gateway (drains, wipes keys, removes its host routes)", T(t_quit));
 INST(cmd_help, do_help, "help: list the commands", T(t_help));
@@ -279,7 +539,10 @@ static cmdline_parse_ctx_t console_ctx[] = {
 	&cmd_show_neigh, &cmd_show_routes, &cmd_show_stats,
 	/* clear */
 	&cmd_clear_stats,
-	/* (later: peer add|del|set, sa rekey, set log|burst|idle-backoff, capture) */
+	/* runtime changes */
+	&cmd_peer_add, &cmd_peer_del, &cmd_peer_set, &cmd_sa_rekey, &cmd_sa_retire, &cmd_reload,
+	&cmd_set_burst, &cmd_set_backoff,
+	/* (later: set log, capture) */
 	&cmd_quit, &cmd_help,
 	NULL,
 };

@@ -17,6 +17,7 @@
 #define PMDVPN_CONSOLE_H
 
 #include <stdbool.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -40,6 +41,31 @@ void report_set_ports(uint16_t wan_port, uint16_t inside_port);
 /* One line per peer: name, endpoint, cipher, SPIs, subnets, packets. */
 void report_peers(FILE *f, const struct conf *c);
 
+/* `sa rekey PEER spi-out X key-out-file F [spi-in Y key-in-file G] [linger S]` */
+struct console_rekey {
+	uint32_t spi_out, spi_in;            /* spi_in 0: the inbound SA stays */
+	char key_out_file[PATH_MAX];
+	char key_in_file[PATH_MAX];
+	int linger_s;                        /* -1: the gateway's default */
+};
+
+/*
+ * Runtime changes, implemented by the application (app/pmdvpn/runtime.c)
+ * and called by the console with its lock held (so one change at a time,
+ * and no reader sees a half-updated env). Each writes its result or a
+ * clear error to f and returns 0, or -1 having changed nothing. kv is the
+ * body of a [peer NAME] section ("key = value" lines).
+ */
+struct console_ctl {
+	void *arg;
+	int (*peer_add)(void *arg, const char *name, const char *kv, FILE *f);
+	int (*peer_del)(void *arg, const char *name, FILE *f);
+	int (*peer_set)(void *arg, const char *name, const char *key, const char *value, FILE *f);
+	int (*sa_rekey)(void *arg, const char *name, const struct console_rekey *rk, FILE *f);
+	int (*sa_retire)(void *arg, const char *name, FILE *f);
+	int (*reload)(void *arg, FILE *f);
+};
+
 /* What the console may look at. Every pointer stays valid from
  * console_env_set(env) until console_env_set(NULL) returns. */
 struct console_env {
@@ -58,6 +84,9 @@ struct console_env {
 	uint16_t tunnel_mtu;
 	uint64_t start_tsc;                  /* rte_rdtsc() when the gateway started */
 	volatile bool *stop;                 /* `quit` sets it; NULL: quit only leaves the prompt */
+	const struct console_ctl *ctl;       /* NULL: no runtime changes */
+	/* conf may have free peer indexes (an empty name) after runtime
+	 * changes: readers skip them. */
 };
 
 /*

@@ -58,6 +58,8 @@ void report_stats(FILE *f, const struct conf *c)
 	for (unsigned i = 0; i < c->n_peers && i < STATS_MAX_PEERS; i++) {
 		const struct stats_peer *sp = &sum->peer[i];
 
+		if (c->peers[i].name[0] == '\0')
+			continue;  /* a free peer index */
 		fprintf(f, "peer %s tx-pkts %" PRIu64 " tx-bytes %" PRIu64 " rx-pkts %" PRIu64
 			" rx-bytes %" PRIu64 "\n", c->peers[i].name, sp->tx_pkts, sp->tx_bytes,
 			sp->rx_pkts, sp->rx_bytes);
@@ -93,6 +95,8 @@ void report_peers(FILE *f, const struct conf *c)
 		const uint8_t *ep = (const uint8_t *)&p->endpoint_ip;
 		char pfx[64];
 
+		if (p->name[0] == '\0')
+			continue;
 		fprintf(f, "peer %s endpoint %u.%u.%u.%u:%u cipher %s spi-out 0x%08x spi-in 0x%08x"
 			" esn %s tx-pkts %" PRIu64 " rx-pkts %" PRIu64 " subnets", p->name,
 			ep[0], ep[1], ep[2], ep[3], p->endpoint_port, aead_alg_name(p->cipher),

@@ -76,6 +76,8 @@ void console_print_config(FILE *f, const struct conf *c)
 	for (unsigned i = 0; i < c->n_peers; i++) {
 		const struct conf_peer *p = &c->peers[i];
 
+		if (p->name[0] == '\0')
+			continue;  /* a free peer index */
 		fprintf(f, "\n[peer %s]\nendpoint = %s:%u\n", p->name,
 			ipv4_str(p->endpoint_ip, ip, sizeof(ip)), p->endpoint_port);
 		print_prefixes(f, "subnets", p->subnets, p->n_subnets);
@@ -179,6 +181,9 @@ unsigned console_sa_rows(const struct console_env *e, const struct stats_lcore *
 		const struct stats_peer *sp = &sum->peer[i];
 		const struct sa_out *o = e->sa_out != NULL ? e->sa_out[i] : NULL;
 		const struct sa_in *in = e->sa_in != NULL ? e->sa_in[i] : NULL;
+
+		if (c->peers[i].name[0] == '\0')
+			continue;
 
 		if (want_out && o != NULL && n < max) {
 			struct console_sa_row *r = &rows[n++];
@@ -425,7 +430,7 @@ void show_drops(FILE *f, const struct console_env *e)
 		fprintf(f, "drop %-14s %12" PRIu64 "  %s\n", stats_drop_name(d), sum->drop[d],
 			stats_drop_help(d));
 	for (unsigned i = 0; i < c->n_peers && i < STATS_MAX_PEERS; i++)
-		for (unsigned d = 1; d < STATS_DROP_MAX; d++)
+		for (unsigned d = 1; d < STATS_DROP_MAX && c->peers[i].name[0] != '\0'; d++)
 			if (sum->peer[i].drop[d])
 				fprintf(f, "peer %s drop %s %" PRIu64 "\n", c->peers[i].name,
 					stats_drop_name(d), sum->peer[i].drop[d]);
@@ -505,7 +510,7 @@ void show_routes(FILE *f, const struct console_env *e)
 	for (unsigned i = 0; i < c->n_peers; i++) {
 		const struct conf_peer *p = &c->peers[i];
 
-		for (unsigned s = 0; s < p->n_subnets; s++, n++)
+		for (unsigned s = 0; p->name[0] != '\0' && s < p->n_subnets; s++, n++)
 			fprintf(f, "route %s peer %s endpoint %s spi-out 0x%08x\n",
 				conf_prefix_str(&p->subnets[s], pfx, sizeof(pfx)), p->name,
 				ipv4_str(p->endpoint_ip, ip, sizeof(ip)), p->spi_out);

@@ -142,6 +142,21 @@ int hostif_configure(const struct hostif *h, const struct conf *c, uint16_t mtu,
 	return 0;
 }
 
+int hostif_route(const struct hostif *h, bool add, const struct conf_prefix *pfx,
+		 char *err, size_t errlen)
+{
+	char buf[64];
+	char *ifname = (char *)(uintptr_t)h->ifname;
+	int rc;
+
+	conf_prefix_str(pfx, buf, sizeof(buf));
+	char *argv[] = { "ip", pfx->family == AF_INET6 ? "-6" : "-4", "route",
+			 add ? "replace" : "del", buf, "dev", ifname, NULL };
+	rc = run_ip(argv, err, errlen);
+	/* removing: the route may be gone already (the operator, a link flap) */
+	return add ? rc : 0;
+}
+
 void hostif_destroy(struct hostif *h)
 {
 	/* Removing the tap removes its addresses and routes with it. */

@@ -9,6 +9,7 @@
 #ifndef PMDVPN_PORT_H
 #define PMDVPN_PORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -69,6 +70,11 @@ int hostif_create(struct hostif *h, const struct conf_gateway *gw, struct rte_me
  */
 int hostif_configure(const struct hostif *h, const struct conf *c, uint16_t mtu,
 		     char *err, size_t errlen);
+/* One host route through the interface: add (ip route replace) or remove
+ * (ip route del; a route already gone is not an error). For runtime peer
+ * changes. Returns 0 or a negative errno with err. */
+int hostif_route(const struct hostif *h, bool add, const struct conf_prefix *pfx,
+		 char *err, size_t errlen);
 void hostif_destroy(struct hostif *h);
 /* The vtap's counters on one line ("vtap NAME rx-frames N ..."); nothing
  * for net_tap. */

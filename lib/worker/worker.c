@@ -63,6 +63,14 @@ void worker_tx(struct worker *w, enum worker_port slot, struct rte_mbuf **pkts, 
 	ps->tx_bytes += bytes;
 }
 
+/* `set burst` may change it at any time: one relaxed load, clamped. */
+static inline uint16_t burst_of(const struct worker *w)
+{
+	uint16_t b = __atomic_load_n(&w->burst, __ATOMIC_RELAXED);
+
+	return likely(b >= 1 && b <= WORKER_BURST_MAX) ? b : WORKER_BURST_DEFAULT;
+}
+
 static uint16_t rx(struct worker *w, enum worker_port slot, struct rte_mbuf **pkts)
 {
 	uint16_t port = slot == WORKER_PORT_WAN ? w->wan_port : w->inside_port;
@@ -71,9 +79,9 @@ static uint16_t rx(struct worker *w, enum worker_port slot, struct rte_mbuf **pk
 	uint16_t n;
 
 	if (slot == WORKER_PORT_INSIDE && w->inside_vtap != NULL)
-		n = vtap_rx_burst(w->inside_vtap, pkts, w->burst);
+		n = vtap_rx_burst(w->inside_vtap, pkts, burst_of(w));
 	else
-		n = rte_eth_rx_burst(port, queue, pkts, w->burst);
+		n = rte_eth_rx_burst(port, queue, pkts, burst_of(w));
 
 	ps->rx_pkts += n;
 	for (uint16_t i = 0; i < n; i++)
@@ -128,7 +136,8 @@ static uint16_t handoff_input(struct worker *w)
 	struct rte_mbuf *pkts[WORKER_BURST_MAX], *wan[WORKER_BURST_MAX], *in[WORKER_BURST_MAX];
 	uint16_t n, n_wan = 0, n_in = 0;
 
-	n = (uint16_t)rte_ring_sc_dequeue_burst(w->handoff, (void **)pkts, w->burst, NULL);
+	n = (uint16_t)rte_ring_sc_dequeue_burst(w->handoff, (void **)pkts, burst_of(w),
+						     NULL);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint32_t tag = m->hash.usr;
@@ -154,6 +163,8 @@ unsigned worker_poll(struct worker *w)
 	struct rte_mbuf *pkts[WORKER_BURST_MAX];
 	uint16_t n_wan, n_in, n_ho = 0;
 
+	if (w->view_src != NULL)
+		worker_view_refresh(w);
 	n_wan = rx(w, WORKER_PORT_WAN, pkts);
 	if (n_wan)
 		worker_wan_input(w, pkts, n_wan);
@@ -177,6 +188,10 @@ int worker_main(void *arg)
 	 * add latency to the first packet after an idle period. */
 	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 	w->next_housekeeping = t0;
+	if (w->qsbr != NULL) {
+		rte_rcu_qsbr_thread_register(w->qsbr, w->index);
+		rte_rcu_qsbr_thread_online(w->qsbr, w->index);
+	}
 	while (!w->stop) {
 		unsigned n = worker_poll(w);
 
@@ -188,12 +203,14 @@ int worker_main(void *arg)
 			empty = 0;
 			sleep_us = IDLE_SLEEP_MIN_US;
 		} else {
+			bool backoff = __atomic_load_n(&w->idle_backoff, __ATOMIC_RELAXED);
+
 			empty++;
-			if (w->idle_backoff && empty > IDLE_PAUSE_POLLS) {
+			if (backoff && empty > IDLE_PAUSE_POLLS) {
 				rte_delay_us_sleep(sleep_us);
 				if (sleep_us < IDLE_SLEEP_MAX_US)
 					sleep_us *= 2;
-			} else if (w->idle_backoff && empty > IDLE_SPIN_POLLS) {
+			} else if (backoff && empty > IDLE_SPIN_POLLS) {
 				rte_pause();
 			}
 			t1 = rte_rdtsc();
@@ -203,7 +220,14 @@ int worker_main(void *arg)
 			worker_resolve_peers(w, t1);
 			w->next_housekeeping = t1 + housekeeping;
 		}
+		/* Nothing from this poll's view is held past this point. */
+		if (w->qsbr != NULL)
+			rte_rcu_qsbr_quiescent(w->qsbr, w->index);
 		t0 = t1;
+	}
+	if (w->qsbr != NULL) {
+		rte_rcu_qsbr_thread_offline(w->qsbr, w->index);
+		rte_rcu_qsbr_thread_unregister(w->qsbr, w->index);
 	}
 	return 0;
 }

@@ -17,6 +17,7 @@
 
 #include <rte_ether.h>
 #include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
 
 #include "aead.h"
 #include "neigh.h"
@@ -36,6 +37,25 @@ struct vtap_queue;
 
 struct worker_peer {
 	struct sa_out *sa_out;   /* outbound SA (owned by this worker) */
+};
+
+/*
+ * What the workers look up per packet, published whole by the control
+ * plane (worker_view.c): peer add/del/set, rekey and reload build a new
+ * view (new SA and route tables, new peer array) and swap one pointer.
+ * A worker loads the pointer at the start of each poll and copies the
+ * fields into its own struct worker when the generation changed; it
+ * reports an RCU quiescent state (rte_rcu_qsbr) after each poll, after
+ * which it holds no pointer into an older view. gen is never reused, so
+ * a recycled view slot is never mistaken for the one a worker cached.
+ */
+struct worker_view {
+	uint64_t gen;
+	const struct sa_table *sa_in;
+	const struct route_table *routes;
+	unsigned n_peers;                   /* highest peer index in use + 1 */
+	uint16_t peer_owner[STATS_MAX_PEERS];
+	struct sa_out *sa_out[STATS_MAX_PEERS]; /* NULL: free index */
 };
 
 struct worker {
@@ -64,9 +84,15 @@ struct worker {
 	unsigned n_peers;
 	struct aead_engine *aead;
 	struct rte_mempool *mp;             /* for ARP requests and ICMP errors */
-	/* knobs */
+	/* knobs: written by the control plane at any time (atomic stores),
+	 * read once per poll */
 	uint16_t burst;
 	bool idle_backoff;
+	/* Runtime changes (NULL view_src: the fields above are fixed, as in
+	 * unit tests that fill them directly). */
+	struct worker_view *const *view_src; /* the published view pointer */
+	uint64_t view_gen;                  /* generation copied into this worker */
+	struct rte_rcu_qsbr *qsbr;          /* quiescent state per poll; thread id = index */
 	volatile bool stop;                 /* set by the control plane */
 	/*
 	 * Several workers: each owns a queue pair on every port and a set of
@@ -91,6 +117,20 @@ int worker_main(void *arg);
 /* One poll of both ports (what worker_main loops on); returns packets
  * received. Exposed for tests that drive a worker without an lcore. */
 unsigned worker_poll(struct worker *w);
+
+/* Creates the QSBR variable of n workers (thread ids 0..n-1). NULL on
+ * failure. Free with rte_free(). */
+struct rte_rcu_qsbr *worker_qsbr_create(unsigned n_workers);
+/* Worker side, at the start of a poll: adopt the published view if its
+ * generation differs from the cached one. */
+void worker_view_refresh(struct worker *w);
+/* Control plane: publish v (store-release). */
+void worker_view_publish(struct worker_view **slot, struct worker_view *v);
+/* Control plane: waits until every online worker has passed a quiescent
+ * state after this call began, i.e. none can still use what an earlier
+ * view held. Sleeps between checks; gives up after timeout_ms and returns
+ * -ETIMEDOUT (the caller must then not free anything), else 0. */
+int worker_view_sync(struct rte_rcu_qsbr *qs, unsigned timeout_ms);
 
 /* Internal stages, one file each. */
 void worker_wan_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n);

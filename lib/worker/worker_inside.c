@@ -160,6 +160,11 @@ void worker_inside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 		}
 		struct sa_out *sa = w->peers[peer].sa_out;
 
+		/* a peer index being freed by a runtime change */
+		if (unlikely(sa == NULL)) {
+			worker_drop(w, m, STATS_DROP_NO_ROUTE, -1);
+			continue;
+		}
 		if (unlikely(m->pkt_len - sizeof(*eth) > sa->mtu)) {
 			too_big(w, m, sa, to_host, &n_host);
 			continue;

@@ -188,7 +188,12 @@ static enum ike_reason parse_sa(struct ike_sa_pl *sa, const uint8_t *p,
 		pr->num = p[off + 4];
 		pr->proto = p[off + 5];
 		spi_size = p[off + 6];
-		if (pr->num != sa->n_props + 1u)
+		/*
+		 * 3.3.1: an offer numbers its proposals 1, 2, 3, ...; a
+		 * response carries the one accepted with its own number.
+		 */
+		if (sa->n_props == 0 ? pr->num == 0 :
+		    pr->num != sa->prop[sa->n_props - 1].num + 1u)
 			return IKE_ERR_SA_NUMBERING;
 		switch (pr->proto) {
 		case IKE_PROTO_IKE:

@@ -445,7 +445,10 @@ static void test_payload_errors(void **state)
 	/* proposal: "more" on the last one, bad value, wrong number */
 	assert_int_equal(parse_mod(hand_init, L, 32, 2), IKE_ERR_SA_PROPOSAL);
 	assert_int_equal(parse_mod(hand_init, L, 32, 1), IKE_ERR_SA_PROPOSAL);
-	assert_int_equal(parse_mod(hand_init, L, 36, 2), IKE_ERR_SA_NUMBERING);
+	/* (a lone proposal may carry any number >= 1: a response keeps the
+	 * number of the one accepted, 3.3.1) */
+	assert_int_equal(parse_mod(hand_init, L, 36, 0), IKE_ERR_SA_NUMBERING);
+	assert_int_equal(parse_mod(hand_init, L, 36, 2), IKE_OK);
 	/* proposal length beyond the SA payload / below 8 */
 	assert_int_equal(parse_mod(hand_init, L, 35, 41), IKE_ERR_SA_PROPOSAL);
 	assert_int_equal(parse_mod(hand_init, L, 35, 7), IKE_ERR_SA_PROPOSAL);

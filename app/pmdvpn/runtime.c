@@ -502,7 +502,7 @@ int runtime_sa_rekey(struct gateway *g, const char *name, const struct console_r
 	struct conf_peer *p;
 	size_t len;
 	int idx = peer_index(g->live, name);
-	unsigned diff = CONF_DIFF_OUT;
+	unsigned diff = 0;
 
 	if (idx < 0) {
 		fprintf(f, "no peer named '%s' (show peers lists them)\n", name);
@@ -512,16 +512,20 @@ int runtime_sa_rekey(struct gateway *g, const char *name, const struct console_r
 	if (n == NULL)
 		return -1;
 	p = &n->conf->peers[idx];
-	if (rk->spi_out == p->spi_out || (rk->spi_in != 0 && rk->spi_in == p->spi_in)) {
+	if ((rk->spi_out != 0 && rk->spi_out == p->spi_out) ||
+	    (rk->spi_in != 0 && rk->spi_in == p->spi_in)) {
 		fprintf(f, "a rekey needs new SPIs (spi-out 0x%08x, spi-in 0x%08x are in use)\n",
 			p->spi_out, p->spi_in);
 		goto fail;
 	}
-	p->spi_out = rk->spi_out;
-	if (conf_read_key_file(rk->key_out_file, p->cipher, p->key_out, &len, err,
-			       sizeof(err)) != 0) {
-		fprintf(f, "key-out-file: %s\n", err);
-		goto fail;
+	if (rk->spi_out != 0) {
+		p->spi_out = rk->spi_out;
+		if (conf_read_key_file(rk->key_out_file, p->cipher, p->key_out, &len, err,
+				       sizeof(err)) != 0) {
+			fprintf(f, "key-out-file: %s\n", err);
+			goto fail;
+		}
+		diff |= CONF_DIFF_OUT;
 	}
 	if (rk->spi_in != 0) {
 		if (g->old_in[idx] != NULL && g->old_in[idx]->spi == rk->spi_in) {
@@ -556,7 +560,7 @@ int runtime_sa_rekey(struct gateway *g, const char *name, const struct console_r
 	}
 	if (next_commit(g, n, f) != 0)
 		return -1;
-	fprintf(f, "peer %s rekeyed: spi-out 0x%08x", name, rk->spi_out);
+	fprintf(f, "peer %s rekeyed: spi-out 0x%08x", name, g->live->peers[idx].spi_out);
 	if (rk->spi_in != 0)
 		fprintf(f, ", spi-in 0x%08x (0x%08x kept for %u s)", rk->spi_in,
 			g->old_in[idx] ? g->old_in[idx]->spi : 0,

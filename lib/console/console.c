@@ -353,13 +353,14 @@ static void do_sa_rekey(FILE *f, const struct console_env *e, const struct cmd_w
 			ok = false;
 		}
 	}
-	if (ok && (rk->spi_out == 0 || rk->key_out_file[0] == '\0' ||
+	if (ok && ((rk->spi_out == 0 && rk->spi_in == 0) ||
+		   (rk->spi_out != 0) != (rk->key_out_file[0] != '\0') ||
 		   (rk->spi_in != 0) != (rk->key_in_file[0] != '\0')))
 		ok = false;
 	if (!ok) {
-		fprintf(f, "usage: sa rekey PEER spi-out SPI key-out-file FILE [spi-in SPI "
-			"key-in-file FILE] [linger SECONDS] (SPI 256..0xffffffff; nothing "
-			"changed)\n");
+		fprintf(f, "usage: sa rekey PEER [spi-out SPI key-out-file FILE] [spi-in SPI "
+			"key-in-file FILE] [linger SECONDS] (one direction at least; SPI "
+			"256..0xffffffff; nothing changed)\n");
 		goto out;
 	}
 	e->ctl->sa_rekey(e->ctl->arg, m->w[2], rk, f);
@@ -515,8 +516,8 @@ INST(cmd_peer_set, do_peer_set,
      "peer set <name> endpoint IP[:PORT] | subnets PFX[,..]: change a running peer",
      T(t_peer0), T(t_set1), T(t_mname2), T(t_set_key), T(t_rest));
 INST(cmd_sa_rekey, do_sa_rekey,
-     "sa rekey <peer> spi-out SPI key-out-file F [spi-in SPI key-in-file F] [linger S]: new "
-     "static keys, the old inbound SA kept for S seconds (default 60)",
+     "sa rekey <peer> [spi-out SPI key-out-file F] [spi-in SPI key-in-file F] [linger S]: new "
+     "static keys; the old inbound SA keeps decrypting for S seconds (default 60)",
      T(t_sa0), T(t_rekey), T(t_mname2), T(t_rest));
 INST(cmd_sa_retire, do_sa_retire,
      "sa retire <peer>: drop the inbound SA a rekey replaced, now", T(t_sa0), T(t_retire),

@@ -41,9 +41,11 @@ void report_set_ports(uint16_t wan_port, uint16_t inside_port);
 /* One line per peer: name, endpoint, cipher, SPIs, subnets, packets. */
 void report_peers(FILE *f, const struct conf *c);
 
-/* `sa rekey PEER spi-out X key-out-file F [spi-in Y key-in-file G] [linger S]` */
+/* `sa rekey PEER [spi-out X key-out-file F] [spi-in Y key-in-file G] [linger S]`:
+ * both sides first add their new inbound SA (spi-in), then switch their
+ * outbound one (spi-out): no packet is lost. */
 struct console_rekey {
-	uint32_t spi_out, spi_in;            /* spi_in 0: the inbound SA stays */
+	uint32_t spi_out, spi_in;            /* 0: that direction stays */
 	char key_out_file[PATH_MAX];
 	char key_in_file[PATH_MAX];
 	int linger_s;                        /* -1: the gateway's default */

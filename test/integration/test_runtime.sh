@@ -96,6 +96,7 @@ wait $IPERF
 lost=$(jq -r '.end.sum.lost_packets // -1' "$T/udp.json" 2>/dev/null)
 pkts=$(jq -r '.end.sum.packets // 0' "$T/udp.json" 2>/dev/null)
 polls1=$(counter a "lcore 1" polls)
+[ -n "${RT_DEBUG:-}" ] && { grep -E "^(drop|port|peer)" "$T/stats-a.txt" | grep -v " 0$" >&2; it_stats b | grep -E "^(drop|port|peer)" | grep -v " 0$" >&2; }
 noroute1=$(counter a "drop no-route")
 [ "$churn_ok" = 1 ] && it_ok "p2 added, subnets and endpoint changed 3 times: p2 passes each time" ||
 	it_notok "p2 added/changed passes each time" "$T/p2ping.log" "${PV_GW_ERR[a]}"

@@ -139,9 +139,11 @@ the fastest of its runs (the note says how many).
 
 **Part 2, pmdvpn per worker lcore.** One gateway with two net_memif ports:
 its ``inside`` is a LAN port (``inside = net_memif...``, ``inside-address``
-and a static ``neighbour`` for the generator) and its WAN port leads to a
-loopback peer (``spi-in`` equal to ``spi-out``, one key). pmdvpn-perf, on
-one lcore, generates clear UDP frames of the given size into the inside port.
+and a static ``neighbour`` for the generator) and its WAN port leads to
+two loopback peers (``spi-in`` equal to ``spi-out``, one key each): ``loop``
+for encrypt and round trip, ``replay`` (anti-replay off) for decrypt. Both
+belong to the one worker. pmdvpn-perf, on one lcore, generates clear UDP
+frames of the given size into the inside port.
 
 * *encrypt*: pmdvpn-perf counts the ESP frames that come out of the WAN
   port. Mpps is that rate; Gbit/s is Mpps times the inner frame size.

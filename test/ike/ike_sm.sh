@@ -1,2 +1,277 @@
-#!/bin/sh
-exit 77
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Interop of lib/ike's state machine (ike_sa.h) with strongSwan charon:
+# test/ike/ike_sm_peer (the state machine over UDP sockets) in one network
+# namespace, charon (kernel-libipsec, as in shared/anchors/strongswan/
+# rig.sh) in another, a veth pair on 198.18.67.0/24. For each ESP cipher:
+#  - ike_sm_peer initiates; swanctl --list-sas shows the same CHILD_SA
+#    SPIs (charon's in = our out and vice versa); a CHILD_SA rekey started
+#    by us and one started by charon (make-before-break: new SA up, old SA
+#    deleted, charon lists the new pair and not the old); terminate;
+#  - charon initiates, we respond (no-ESN picked since charon offers only
+#    that), CHILD_SA rekey by us, charon terminates.
+# Once: IKE SA rekey started by each side (charon lists the new IKE SPIs).
+#
+# usage: ike_sm.sh [PATH_TO_ike_sm_peer]   (root; exit 77 if not possible)
+set -uo pipefail
+
+PEER=${1:-$(dirname "$0")/../../build-ike2/lib/ike/ike_sm_peer}
+CHARON=/usr/lib/ipsec/charon
+N1=ism-n1 N2=ism-n2 V1=ism-v1 V2=ism-v2
+O1=198.18.67.1 O2=198.18.67.2
+S1=198.19.67.0/25 S2=198.19.67.128/25
+ID1=sm-a.example ID2=sm-b.example
+PSK=test-only-sm-psk-not-a-secret
+FAILS=0
+
+[ "$(id -u)" = 0 ] || { echo "skip: needs root"; exit 77; }
+[ -x "$CHARON" ] || { echo "skip: strongswan-charon not installed"; exit 77; }
+command -v swanctl >/dev/null || { echo "skip: swanctl not installed"; exit 77; }
+[ -f /usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so ] ||
+	{ echo "skip: libcharon-extra-plugins not installed"; exit 77; }
+[ -c /dev/net/tun ] || { echo "skip: no /dev/net/tun"; exit 77; }
+[ -x "$PEER" ] || { echo "skip: $PEER not built"; exit 77; }
+PEER=$(readlink -f "$PEER")
+
+DIR=$(mktemp -d /tmp/ikesm.XXXXXX)
+CPID= PPID_=
+
+ok() { echo "ok - $*"; }
+notok() { echo "not ok - $*"; FAILS=$((FAILS + 1)); }
+
+stop_pid() {
+	local p=$1
+	[ -n "$p" ] && kill -0 "$p" 2>/dev/null || return 0
+	kill -TERM "$p"
+	for _ in $(seq 1 30); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.1; done
+	kill -KILL "$p" 2>/dev/null
+}
+
+cleanup() {
+	exec 3>&- 2>/dev/null
+	stop_pid "$PPID_"
+	stop_pid "$CPID"
+	ip netns del $N1 2>/dev/null
+	ip netns del $N2 2>/dev/null
+	rm -rf "$DIR"
+}
+trap cleanup EXIT
+
+ip netns list | grep -qE "^($N1|$N2)( |$)" && { echo "not ok - namespaces $N1/$N2 exist"; exit 1; }
+ip netns add $N1 && ip netns add $N2 &&
+ip link add $V1 type veth peer name $V2 &&
+ip link set $V1 netns $N1 && ip link set $V2 netns $N2 &&
+ip -n $N1 addr add $O1/24 dev $V1 && ip -n $N2 addr add $O2/24 dev $V2 &&
+ip -n $N1 link set lo up && ip -n $N2 link set lo up &&
+ip -n $N1 link set $V1 up && ip -n $N2 link set $V2 up ||
+	{ echo "not ok - topology"; exit 1; }
+ip -n $N2 addr add 198.19.67.129/32 dev lo
+
+mkdir -p "$DIR/run"
+cat >"$DIR/strongswan.conf" <<EOF
+charon {
+    load_modular = no
+    load = random nonce openssl aes sha1 sha2 hmac gcm chapoly curve25519 kdf pem pkcs1 x509 kernel-libipsec kernel-netlink socket-default vici
+    port = 500
+    port_nat_t = 4500
+    install_routes = yes
+    routing_table = 220
+    routing_table_prio = 220
+    retransmit_timeout = 1
+    retransmit_tries = 3
+    filelog {
+        main {
+            path = $DIR/charon.log
+            append = no
+            flush_line = yes
+            default = 1
+            ike = 2
+        }
+    }
+    syslog { daemon { default = -1 } }
+    plugins {
+        vici { socket = unix://$DIR/charon.vici }
+        kernel-netlink { roam_events = no }
+    }
+}
+EOF
+cat >"$DIR/swanctl.conf" <<EOF
+connections {
+    sm {
+        version = 2
+        local_addrs = $O2
+        remote_addrs = $O1
+        encap = yes
+        mobike = no
+        fragmentation = no
+        dpd_delay = 0
+        proposals = aes256gcm16-aes128gcm16-prfsha256-prfsha384-x25519-ecp256-modp2048
+        local { auth = psk
+                id = $ID2 }
+        remote { auth = psk
+                 id = $ID1 }
+        children {
+            net {
+                mode = tunnel
+                local_ts = $S2
+                remote_ts = $S1
+                esp_proposals = aes128gcm16-aes256gcm16-chacha20poly1305-noesn
+            }
+        }
+    }
+}
+secrets {
+    ike-sm {
+        id-1 = $ID1
+        id-2 = $ID2
+        secret = "$PSK"
+    }
+}
+EOF
+ip netns exec $N2 sh -c 'mount --bind "$1/run" /run && STRONGSWAN_CONF="$1/strongswan.conf" exec '"$CHARON" _ "$DIR" \
+	>"$DIR/charon.stdout" 2>&1 </dev/null &
+CPID=$!
+sw() { local c=$1; shift; timeout 15 swanctl "$c" --uri "unix://$DIR/charon.vici" "$@"; }
+for _ in $(seq 1 100); do
+	[ -S "$DIR/charon.vici" ] && sw --stats >/dev/null 2>&1 && break
+	sleep 0.1
+done
+sw --load-all --noprompt --file "$DIR/swanctl.conf" >"$DIR/load.log" 2>&1 &&
+	ok "charon up" || { notok "charon did not start"; cat "$DIR/charon.stdout" "$DIR/load.log" >&2; exit 1; }
+
+OUT=$DIR/peer.out
+start_peer() { # esp [initiate]
+	rm -f "$DIR/ctl"; mkfifo "$DIR/ctl"
+	: >"$OUT"
+	ip netns exec $N1 "$PEER" $O1 $O2 "$PSK" $ID1 $ID2 $S1 $S2 "$@" \
+		<"$DIR/ctl" >"$OUT" 2>"$DIR/peer.err" &
+	PPID_=$!
+	exec 3>"$DIR/ctl"
+}
+stop_peer() {
+	echo quit >&3; exec 3>&-
+	for _ in $(seq 1 30); do kill -0 "$PPID_" 2>/dev/null || break; sleep 0.1; done
+	stop_pid "$PPID_"; PPID_=
+}
+# wait_n PATTERN N: until OUT has N lines matching (5 s)
+wait_n() {
+	for _ in $(seq 1 50); do
+		[ "$(grep -c "$1" "$OUT")" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# the Nth child_up: our in / out SPIs
+spis() { grep '^child_up' "$OUT" | sed -n "${1}p" | sed 's/.*in=\([0-9a-f]*\) out=\([0-9a-f]*\).*/\1 \2/'; }
+# charon lists the CHILD_SA with in = our out, out = our in, INSTALLED
+charon_has() { # in out
+	local sas; sas=$(sw --list-sas 2>/dev/null)
+	echo "$sas" | grep -qE "in +$2" && echo "$sas" | grep -qE "out +$1"
+}
+charon_lacks() {
+	local sas
+	for _ in $(seq 1 30); do
+		sas=$(sw --list-sas 2>/dev/null)
+		echo "$sas" | grep -qE "in +$2|out +$1" || return 0
+		sleep 0.1
+	done
+	return 1
+}
+check_child() { # nth what cipher
+	local s in out
+	s=$(spis "$1"); in=${s% *}; out=${s#* }
+	if [ -n "$in" ] && charon_has "$in" "$out"; then
+		ok "$2: charon lists CHILD_SA in $out / out $in"
+	else
+		notok "$2: charon does not list our CHILD_SA ($in/$out)"; sw --list-sas >&2
+	fi
+	grep '^child_up' "$OUT" | sed -n "${1}p" | grep -q 'esn=0 encap=1' &&
+		ok "$2: no-ESN, UDP-encapsulated" || notok "$2: ESN/encap flags"
+	sw --list-sas 2>/dev/null | grep -q "ESP:$3" && ok "$2: cipher $3" ||
+		notok "$2: cipher $3 not listed"
+}
+check_rekey() { # nth what cipher
+	local s oin oout
+	s=$(spis $(($1 - 1))); oin=${s% *}; oout=${s#* }
+	if wait_n '^child_up' "$1" && wait_n '^child_down' $(($1 - 1)); then
+		grep '^child_up' "$OUT" | sed -n "${1}p" | grep -q "old_in=$oin old_out=$oout" &&
+			ok "$2: new CHILD_SA names the old one (make-before-break)" ||
+			notok "$2: old SPIs missing in the rekey event"
+		check_child "$1" "$2" "$3"
+		charon_lacks "$oin" "$oout" && ok "$2: old CHILD_SA gone on charon" ||
+			notok "$2: charon still lists the old CHILD_SA"
+	else
+		notok "$2: rekey did not complete"; tail -5 "$DIR/peer.err" >&2
+	fi
+}
+
+first=1
+for esp in aes128gcm16 aes256gcm16 chacha20poly1305; do
+	case $esp in
+	aes128gcm16) name=AES_GCM_16-128 ;;
+	aes256gcm16) name=AES_GCM_16-256 ;;
+	*) name=CHACHA20_POLY1305 ;;
+	esac
+	# ---- we initiate
+	start_peer $esp initiate
+	if wait_n '^child_up' 1; then
+		ok "$esp: ike_sm_peer initiated IKE_SA_INIT + IKE_AUTH"
+		check_child 1 "$esp initiator" $name
+		echo rekey-child >&3
+		check_rekey 2 "$esp rekey by us" $name
+		sw --rekey --child net >/dev/null 2>&1
+		check_rekey 3 "$esp rekey by charon" $name
+		if [ $first = 1 ]; then
+			first=0
+			echo rekey-ike >&3
+			if wait_n 'ike_up.*rekeyed' 1 && wait_n 'ike_down.*rekeyed' 1; then
+				si=$(grep 'ike_up.*rekeyed' "$OUT" | tail -1 | sed 's/.*spi_i=\([0-9a-f]*\).*/\1/')
+				sw --list-sas 2>/dev/null | grep -q "${si}_i" &&
+					ok "IKE SA rekey by us: charon lists the new IKE SA" ||
+					notok "IKE SA rekey by us: charon lacks $si"
+			else
+				notok "IKE SA rekey by us did not complete"
+			fi
+			sw --rekey --ike sm >/dev/null 2>&1
+			if wait_n 'ike_up.*rekeyed' 2 && wait_n 'ike_down.*rekeyed' 2; then
+				si=$(grep 'ike_up.*rekeyed' "$OUT" | tail -1 | sed 's/.*spi_i=\([0-9a-f]*\).*/\1/')
+				sw --list-sas 2>/dev/null | grep -q "${si}_i" &&
+					ok "IKE SA rekey by charon: both agree on the new IKE SA" ||
+					notok "IKE SA rekey by charon: charon lacks $si"
+			else
+				notok "IKE SA rekey by charon did not complete"
+			fi
+			echo rekey-child >&3
+			check_rekey 4 "$esp CHILD rekey after IKE rekeys" $name
+		fi
+		echo terminate >&3
+		wait_n '^ike_down' $(grep -c '^ike_down' "$OUT" | awk '{print $1+1}') &&
+			sleep 0.3 && ! sw --list-sas 2>/dev/null | grep -q '^sm:' &&
+			ok "$esp: terminate: charon has no IKE SA left" ||
+			notok "$esp: terminate"
+	else
+		notok "$esp: ike_sm_peer as initiator: no CHILD_SA"; tail -20 "$DIR/peer.err" >&2
+		tail -20 "$DIR/charon.log" >&2
+	fi
+	stop_peer
+	# ---- charon initiates
+	start_peer $esp
+	sleep 0.2
+	sw --initiate --child net >"$DIR/init.log" 2>&1
+	if wait_n '^child_up' 1; then
+		ok "$esp: charon initiated, ike_sm_peer responded"
+		check_child 1 "$esp responder" $name
+		echo rekey-child >&3
+		check_rekey 2 "$esp responder, rekey by us" $name
+		sw --terminate --ike sm >/dev/null 2>&1
+		wait_n '^ike_down' 1 && ok "$esp: charon's delete reached us" ||
+			notok "$esp: no ike_down after charon's terminate"
+	else
+		notok "$esp: charon as initiator: no CHILD_SA"; cat "$DIR/init.log" >&2
+		tail -20 "$DIR/peer.err" >&2
+	fi
+	stop_peer
+done
+
+[ $FAILS -eq 0 ] && echo "all ike_sm checks passed" || echo "$FAILS check(s) failed"
+exit $FAILS

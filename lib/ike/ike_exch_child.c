@@ -249,12 +249,8 @@ static enum ike_drop rekey_child_request(struct ike_ctx *ctx,
 		if (sa->child[i].used && !sa->child[i].deleting &&
 		    sa->child[i].info.spi_out == rd32(rk->spi))
 			old = &sa->child[i];
-	if (old == NULL) {
-		uint8_t s[4];
-
-		memcpy(s, rk->spi, 4);
+	if (old == NULL)
 		return respond_error(ctx, sa, m, IKE_N_CHILD_SA_NOT_FOUND, NULL, 0);
-	}
 	if (!ike_msg_has(m, IKE_PL_SA) || !ike_msg_has(m, IKE_PL_NONCE) ||
 	    !ike_msg_has(m, IKE_PL_TSI) || !ike_msg_has(m, IKE_PL_TSR))
 		return IKE_DROP_PAYLOADS;
@@ -326,7 +322,7 @@ static struct ike_sa *successor(struct ike_ctx *ctx, struct ike_sa *old,
 	sa->created_ms = now;
 	sa_established(ctx, sa, now);
 	old->replaced = true;
-	sa_emit(ctx, sa, IKE_EV_IKE_UP, NULL);
+	sa_emit_ike(ctx, sa, IKE_EV_IKE_UP, true);
 	ike_log(ctx, IKE_LOG_INFO, sa, "IKE SA rekeyed (%s)",
 		initiator ? "we started it" : "peer started it");
 	return sa;

@@ -719,7 +719,7 @@ enum ike_drop exch_auth_request(struct ike_ctx *ctx, struct ike_sa *sa,
 	ctx->n_half_open--;
 	sa_established(ctx, sa, now);
 	ike_log(ctx, IKE_LOG_INFO, sa, "IKE SA established (responder)");
-	sa_emit(ctx, sa, IKE_EV_IKE_UP, NULL);
+	sa_emit_ike(ctx, sa, IKE_EV_IKE_UP, false);
 	if (!err) {
 		ch = child_slot(sa);
 		ch->info = (struct ike_child_info){ .spi_in = spi,
@@ -773,7 +773,7 @@ enum ike_drop exch_auth_response(struct ike_ctx *ctx, struct ike_sa *sa,
 	sa->pend.task = TASK_NONE;
 	sa_established(ctx, sa, now);
 	ike_log(ctx, IKE_LOG_INFO, sa, "IKE SA established (initiator)");
-	sa_emit(ctx, sa, IKE_EV_IKE_UP, NULL);
+	sa_emit_ike(ctx, sa, IKE_EV_IKE_UP, false);
 	if (!ike_msg_has(m, IKE_PL_SA)) {
 		for (i = 0; i < m->n_notify; i++)
 			if (m->notify[i].type < 16384)

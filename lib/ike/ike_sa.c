@@ -246,6 +246,23 @@ void sa_emit(struct ike_ctx *ctx, const struct ike_sa *sa,
 	OPENSSL_cleanse(&ev, sizeof(ev));
 }
 
+void sa_emit_ike(struct ike_ctx *ctx, const struct ike_sa *sa,
+		 enum ike_event_type t, bool rekeyed)
+{
+	struct ike_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = t;
+	ev.peer = (unsigned)sa->peer;
+	ev.peer_name = ctx->peers[sa->peer].cfg.name;
+	memcpy(ev.spi_i, sa->spi_i, 8);
+	memcpy(ev.spi_r, sa->spi_r, 8);
+	ev.rekeyed = rekeyed;
+	ev.local = sa->local;
+	ev.remote = sa->remote;
+	ctx->ops.event(ctx->ops.arg, &ev);
+}
+
 void sa_down(struct ike_ctx *ctx, struct ike_sa *sa, bool rekeyed)
 {
 	unsigned i;
@@ -255,20 +272,8 @@ void sa_down(struct ike_ctx *ctx, struct ike_sa *sa, bool rekeyed)
 			if (sa->child[i].used)
 				sa_emit(ctx, sa, IKE_EV_CHILD_DOWN,
 					&sa->child[i].info);
-	if (sa->peer >= 0 && sa->established_ms) {
-		struct ike_event ev;
-
-		memset(&ev, 0, sizeof(ev));
-		ev.type = IKE_EV_IKE_DOWN;
-		ev.peer = (unsigned)sa->peer;
-		ev.peer_name = ctx->peers[sa->peer].cfg.name;
-		memcpy(ev.spi_i, sa->spi_i, 8);
-		memcpy(ev.spi_r, sa->spi_r, 8);
-		ev.rekeyed = rekeyed;
-		ev.local = sa->local;
-		ev.remote = sa->remote;
-		ctx->ops.event(ctx->ops.arg, &ev);
-	}
+	if (sa->peer >= 0 && sa->established_ms)
+		sa_emit_ike(ctx, sa, IKE_EV_IKE_DOWN, rekeyed);
 	ike_log(ctx, IKE_LOG_INFO, sa, "IKE SA %s", rekeyed ?
 		"replaced by its rekey" : "down");
 	sa_free(ctx, sa);

@@ -130,6 +130,8 @@ void ike_log(struct ike_ctx *ctx, int level, const struct ike_sa *sa,
 struct ike_sa *sa_alloc(struct ike_ctx *ctx);
 void sa_free(struct ike_ctx *ctx, struct ike_sa *sa);
 void sa_down(struct ike_ctx *ctx, struct ike_sa *sa, bool rekeyed);
+void sa_emit_ike(struct ike_ctx *ctx, const struct ike_sa *sa,
+		 enum ike_event_type t, bool rekeyed);
 void peer_reinit(struct ike_ctx *ctx, int peer, uint64_t now);
 struct ike_sa *peer_sa(struct ike_ctx *ctx, unsigned peer);
 struct ike_sa *sa_find(struct ike_ctx *ctx, const uint8_t spi_i[8],

@@ -671,6 +671,9 @@ static void test_rekey_ike(void **s)
 		assert_int_equal(sa1.n_child, 1);	/* children moved */
 		assert_true(find_ev(&A, IKE_EV_IKE_DOWN, 0)->e.rekeyed);
 		assert_true(find_ev(&B, IKE_EV_IKE_DOWN, 0)->e.rekeyed);
+		assert_false(find_ev(&A, IKE_EV_IKE_UP, 0)->e.rekeyed);
+		assert_true(find_ev(&A, IKE_EV_IKE_UP, 1)->e.rekeyed);
+		assert_true(find_ev(&B, IKE_EV_IKE_UP, 1)->e.rekeyed);
 		assert_int_equal(count_ev(&A, IKE_EV_CHILD_DOWN), 0);
 		assert_int_equal(count_ev(&A, IKE_EV_IKE_UP), 2);
 		/* the new SA works: DPD, and a CHILD rekey with the new SK_d */

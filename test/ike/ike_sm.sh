@@ -54,7 +54,7 @@ cleanup() {
 	stop_pid "$CPID"
 	ip netns del $N1 2>/dev/null
 	ip netns del $N2 2>/dev/null
-	[ -n "${IKE_SM_DEBUG:-}" ] && cp "$DIR"/*.err "$DIR"/*.log "$DIR/peer.out" /tmp/ 2>/dev/null
+	[ -n "${IKE_SM_DEBUG:-}" ] && mkdir -p /tmp/ike_sm_debug && cp "$DIR"/*.err "$DIR"/*.log "$DIR"/*.out /tmp/ike_sm_debug/ 2>/dev/null
 	rm -rf "$DIR"
 }
 trap cleanup EXIT
@@ -144,9 +144,9 @@ sw --load-all --noprompt --file "$DIR/swanctl.conf" >"$DIR/load.log" 2>&1 &&
 OUT=$DIR/peer.out
 start_peer() { # esp [initiate]
 	rm -f "$DIR/ctl"; mkfifo "$DIR/ctl"
-	: >"$OUT"
+	OUT=$DIR/peer.$1.${2:-respond}.out ERR=$DIR/peer.$1.${2:-respond}.err
 	ip netns exec $N1 "$PEER" $O1 $O2 "$PSK" $ID1 $ID2 $S1 $S2 "$@" \
-		<"$DIR/ctl" >"$OUT" 2>"$DIR/peer.err" &
+		<"$DIR/ctl" >"$OUT" 2>"$ERR" &
 	PPID_=$!
 	exec 3>"$DIR/ctl"
 }
@@ -208,7 +208,7 @@ check_rekey() { # nth what cipher
 		charon_lacks "$oin" "$oout" && ok "$2: old CHILD_SA gone on charon" ||
 			{ notok "$2: charon still lists the old CHILD_SA $oin/$oout"; sw --list-sas >&2; }
 	else
-		notok "$2: rekey did not complete"; tail -5 "$DIR/peer.err" >&2
+		notok "$2: rekey did not complete"; tail -5 "$ERR" >&2
 	fi
 }
 
@@ -251,13 +251,14 @@ for esp in ${CIPHERS:-aes128gcm16 aes256gcm16 chacha20poly1305}; do
 			echo rekey-child >&3
 			check_rekey 4 "$esp CHILD rekey after IKE rekeys" $name
 		fi
+		downs=$(grep -c '^ike_down' "$OUT")
 		echo terminate >&3
-		wait_n '^ike_down' $(grep -c '^ike_down' "$OUT" | awk '{print $1+1}') &&
+		wait_n '^ike_down' $((downs + 1)) &&
 			sleep 0.3 && ! sw --list-sas 2>/dev/null | grep -q '^sm:' &&
 			ok "$esp: terminate: charon has no IKE SA left" ||
 			notok "$esp: terminate"
 	else
-		notok "$esp: ike_sm_peer as initiator: no CHILD_SA"; tail -20 "$DIR/peer.err" >&2
+		notok "$esp: ike_sm_peer as initiator: no CHILD_SA"; tail -20 "$ERR" >&2
 		tail -20 "$DIR/charon.log" >&2
 	fi
 	stop_peer
@@ -275,7 +276,7 @@ for esp in ${CIPHERS:-aes128gcm16 aes256gcm16 chacha20poly1305}; do
 			notok "$esp: no ike_down after charon's terminate"
 	else
 		notok "$esp: charon as initiator: no CHILD_SA"; cat "$DIR/init.log" >&2
-		tail -20 "$DIR/peer.err" >&2
+		tail -20 "$ERR" >&2
 	fi
 	stop_peer
 done

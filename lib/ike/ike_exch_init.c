@@ -293,6 +293,12 @@ static int send_auth_request(struct ike_ctx *ctx, struct ike_sa *sa,
 	if (n == 0 || sa->pend.new_spi == 0)
 		return -1;
 	ike_msg_init(m, sa->spi_i, sa->spi_r, IKE_AUTH, 0, 0);
+	if (peer_sa(ctx, (unsigned)sa->peer) == sa) {
+		/* 2.4: no other IKE SA with this peer: it may drop stale ones */
+		struct ike_notify *ic = ike_msg_add(m, IKE_PL_NOTIFY);
+
+		ic->type = IKE_N_INITIAL_CONTACT;
+	}
 	add_id(m, IKE_PL_IDI, &c->local_id);
 	add_id(m, IKE_PL_IDR, &c->remote_id);
 	a = ike_msg_add(m, IKE_PL_AUTH);
@@ -719,6 +725,8 @@ enum ike_drop exch_auth_request(struct ike_ctx *ctx, struct ike_sa *sa,
 	ctx->n_half_open--;
 	sa_established(ctx, sa, now);
 	ike_log(ctx, IKE_LOG_INFO, sa, "IKE SA established (responder)");
+	sa_supersede(ctx, sa, ike_msg_notify(m, IKE_N_INITIAL_CONTACT) != NULL,
+		     now);
 	sa_emit_ike(ctx, sa, IKE_EV_IKE_UP, false);
 	if (!err) {
 		ch = child_slot(sa);
@@ -773,6 +781,7 @@ enum ike_drop exch_auth_response(struct ike_ctx *ctx, struct ike_sa *sa,
 	sa->pend.task = TASK_NONE;
 	sa_established(ctx, sa, now);
 	ike_log(ctx, IKE_LOG_INFO, sa, "IKE SA established (initiator)");
+	sa_supersede(ctx, sa, false, now);
 	sa_emit_ike(ctx, sa, IKE_EV_IKE_UP, false);
 	if (!ike_msg_has(m, IKE_PL_SA)) {
 		for (i = 0; i < m->n_notify; i++)

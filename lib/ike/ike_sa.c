@@ -81,6 +81,8 @@ struct ike_ctx *ike_ctx_new(const struct ike_ctx_cfg *cc,
 		ctx->cfg.retx_tries = 5;
 	if (!ctx->cfg.half_open_ms)
 		ctx->cfg.half_open_ms = 30000;
+	if (!ctx->cfg.keepalive_ms)
+		ctx->cfg.keepalive_ms = 20000;
 	ctx->ops = *ops;
 	ctx->sas = calloc(ctx->cfg.max_sas, sizeof(*ctx->sas));
 	if (ctx->sas == NULL || ike_random(ctx->cookie_secret, 32) != 0) {
@@ -311,6 +313,42 @@ void sa_established(struct ike_ctx *ctx, struct ike_sa *sa, uint64_t now)
 	sa->ike_rekey_at = c->ike_rekey_ms ? now + sa_jitter(c, c->ike_rekey_ms)
 					   : 0;
 	ctx->peers[sa->peer].reinit_at = 0;
+	sa->keepalive_at = now + ctx->cfg.keepalive_ms;
+}
+
+void sa_supersede(struct ike_ctx *ctx, struct ike_sa *sa, bool initial_contact,
+		  uint64_t now)
+{
+	unsigned i;
+
+	for (i = 0; i < ctx->cfg.max_sas; i++) {
+		struct ike_sa *o = &ctx->sas[i];
+
+		if (o == sa || o->state == SA_FREE || o->peer != sa->peer ||
+		    o->replaced)
+			continue;
+		if (initial_contact || o->state != SA_ESTABLISHED) {
+			/* 2.4: the peer forgot them; nothing to tell it */
+			ike_log(ctx, IKE_LOG_INFO, o, "superseded by %02x%02x%02x%02x",
+				sa->spi_i[0], sa->spi_i[1], sa->spi_i[2],
+				sa->spi_i[3]);
+			sa_down(ctx, o, false);
+		} else {
+			o->queued = Q_DELETE_IKE;
+			sa_run_queue(ctx, o, now);
+		}
+	}
+}
+
+void ike_peer_alive(struct ike_ctx *ctx, unsigned peer, uint64_t now)
+{
+	struct ike_sa *sa;
+
+	if (peer >= ctx->n_peers)
+		return;
+	sa = peer_sa(ctx, peer);
+	if (sa && sa->state == SA_ESTABLISHED && now > sa->last_rx_ms)
+		sa->last_rx_ms = now;
 }
 
 /* ---- sending ---------------------------------------------------------------- */
@@ -667,6 +705,20 @@ static uint64_t sa_timer(struct ike_ctx *ctx, struct ike_sa *sa, uint64_t now)
 	}
 	if (sa->state != SA_ESTABLISHED)
 		return next;
+	if (sa->natt && sa->nat_local) {
+		/* RFC 3948 2.3: keep our NAT mapping open */
+		if (now >= sa->keepalive_at) {
+			static const uint8_t ka = 0xff;
+			struct ike_addr src = sa->local, dst = sa->remote;
+
+			src.port = IKE_NATT_PORT;
+			if (dst.port == IKE_PORT)
+				dst.port = IKE_NATT_PORT;
+			ctx->ops.send(ctx->ops.arg, &src, &dst, &ka, 1);
+			sa->keepalive_at = now + ctx->cfg.keepalive_ms;
+		}
+		next = min_t(next, sa->keepalive_at);
+	}
 	{
 		const struct ike_peer_cfg *c = &ctx->peers[sa->peer].cfg;
 

@@ -159,6 +159,8 @@ struct ike_ctx_cfg {
 	uint32_t retx_max_ms;		/* back-off cap (16000) */
 	uint8_t retx_tries;		/* retransmissions before giving up (5) */
 	uint32_t half_open_ms;		/* responder half-open lifetime (30000) */
+	uint32_t keepalive_ms;		/* NAT keepalive when we are behind a
+					 * NAT (RFC 3948 2.3) (20000) */
 };
 
 /*
@@ -221,6 +223,12 @@ int ike_initiate(struct ike_ctx *ctx, unsigned peer, uint64_t now_ms);
 int ike_rekey_child(struct ike_ctx *ctx, unsigned peer, uint64_t now_ms);
 int ike_rekey_ike(struct ike_ctx *ctx, unsigned peer, uint64_t now_ms);
 int ike_dpd(struct ike_ctx *ctx, unsigned peer, uint64_t now_ms);
+
+/*
+ * The data plane saw authentic ESP from the peer: it is alive, so DPD
+ * waits another dpd period (RFC 7296 2.4: probe only when idle).
+ */
+void ike_peer_alive(struct ike_ctx *ctx, unsigned peer, uint64_t now_ms);
 int ike_terminate(struct ike_ctx *ctx, unsigned peer, uint64_t now_ms);
 
 /* State of a peer's IKE SA for `show ike`. */

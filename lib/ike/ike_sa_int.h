@@ -100,7 +100,7 @@ struct ike_sa {
 	uint64_t iv_ctr;
 	struct sa_child child[IKE_SA_MAX_CHILD];
 	uint64_t created_ms, established_ms, last_rx_ms;
-	uint64_t ike_rekey_at, dpd_at, expire_at;
+	uint64_t ike_rekey_at, dpd_at, expire_at, keepalive_at;
 };
 
 struct ike_peer {
@@ -155,6 +155,10 @@ int sa_seal(struct ike_ctx *ctx, struct ike_sa *sa, struct ike_msg *inner,
 void sa_run_queue(struct ike_ctx *ctx, struct ike_sa *sa, uint64_t now);
 uint64_t sa_jitter(const struct ike_peer_cfg *c, uint32_t ms);
 void sa_established(struct ike_ctx *ctx, struct ike_sa *sa, uint64_t now);
+/* A new IKE SA with sa's peer is up: the others go (locally when the
+ * peer said INITIAL_CONTACT, else with a Delete). */
+void sa_supersede(struct ike_ctx *ctx, struct ike_sa *sa, bool initial_contact,
+		  uint64_t now);
 struct ike_sa_pl;
 
 /* ---- ike_exch_init.c ---------------------------------------------------- */

@@ -54,6 +54,7 @@ static uint64_t now_ms = 1000;
 static struct gw *drop_from;
 static unsigned drop_n;
 static bool capture;		/* keep a copy of everything sent */
+static bool nat_a;		/* A sits behind a NAT: ports + 1000 */
 static struct dgram cap[32];
 static unsigned ncap;
 
@@ -78,6 +79,10 @@ static void on_send(void *arg, const struct ike_addr *src,
 		return;		/* to a spoofed source: lost */
 	assert_true(nq < MAXQ);
 	q[nq] = (struct dgram){ .src = *src, .dst = *dst, .len = len };
+	if (nat_a && g == &A)
+		q[nq].src.port += 1000;		/* outbound translation */
+	if (nat_a && g == &B)
+		q[nq].dst.port -= 1000;		/* and back */
 	memcpy(q[nq].data, buf, len);
 	nq++;
 }
@@ -217,6 +222,7 @@ static void setup_pair(const struct ike_peer_cfg *ca,
 	capture = false;
 	drop_from = NULL;
 	drop_n = 0;
+	nat_a = false;
 	addr4(&A.addr, 1, 0);
 	addr4(&B.addr, 2, 0);
 	A.ctx = ike_ctx_new(cc ? cc : &def, &oa);
@@ -471,10 +477,19 @@ static void test_retransmit(void **s)
 	assert_non_null(find_ev(&A, IKE_EV_IKE_UP, 0));
 	teardown_pair();
 
-	/* lose B's IKE_AUTH response: A retransmits, B resends from cache */
+	/* lose B's IKE_SA_INIT response: B answers the retransmission
+	 * from its cache, with no second half-open SA */
 	setup_pair(&ca, &cb, NULL);
+	drop_from = &B;
+	drop_n = 1;
 	assert_int_equal(ike_initiate(A.ctx, 0, now_ms), 0);
 	pump();
+	assert_int_equal(ike_half_open(B.ctx), 1);
+	advance(500);
+	assert_non_null(find_ev(&A, IKE_EV_IKE_UP, 0));
+	assert_int_equal(ike_half_open(B.ctx), 0);
+	assert_int_equal(count_ev(&B, IKE_EV_IKE_UP), 1);
+	check_child_pair(0);
 	teardown_pair();
 	setup_pair(&ca, &cb, NULL);
 	assert_int_equal(ike_initiate(A.ctx, 0, now_ms), 0);
@@ -950,6 +965,119 @@ static void test_mutations(void **s)
 	teardown_pair();
 }
 
+/* A restarts and initiates again: INITIAL_CONTACT makes B drop the stale
+ * IKE SA and its CHILD_SA locally. */
+static void test_initial_contact(void **s)
+{
+	struct ike_peer_cfg ca, cb;
+	struct ike_ops oa = { on_send, on_event, on_log, &A };
+	struct ike_ctx_cfg def = { .retx_base_ms = 500, .retx_max_ms = 2000,
+				   .retx_tries = 3 };
+	struct ike_peer_status st;
+
+	(void)s;
+	peer_cfg(&ca, true);
+	peer_cfg(&cb, false);
+	setup_pair(&ca, &cb, NULL);
+	bring_up();
+	ike_ctx_free(A.ctx);
+	A.ctx = ike_ctx_new(&def, &oa);
+	assert_int_equal(ike_add_peer(A.ctx, &ca), 0);
+	assert_int_equal(ike_initiate(A.ctx, 0, now_ms), 0);
+	pump();
+	assert_int_equal(count_ev(&B, IKE_EV_IKE_UP), 2);
+	assert_int_equal(count_ev(&B, IKE_EV_IKE_DOWN), 1);
+	assert_int_equal(count_ev(&B, IKE_EV_CHILD_DOWN), 1);
+	assert_int_equal(find_ev(&B, IKE_EV_CHILD_DOWN, 0)->e.child.spi_in,
+			 find_ev(&B, IKE_EV_CHILD_UP, 0)->e.child.spi_in);
+	check_child_pair(1);
+	assert_int_equal(ike_peer_status(B.ctx, 0, &st), 0);
+	assert_int_equal(st.n_child, 1);
+	/* the new SA is the one in use: a rekey from B works (A's event list
+	 * still holds the CHILD_SA of its previous life) */
+	assert_int_equal(ike_rekey_child(B.ctx, 0, now_ms), 0);
+	pump();
+	assert_int_equal(count_ev(&A, IKE_EV_CHILD_UP), 3);
+	assert_int_equal(count_ev(&B, IKE_EV_CHILD_UP), 3);
+	check_child_pair(2);
+	assert_int_equal(find_ev(&A, IKE_EV_CHILD_DOWN, 0)->e.child.spi_in,
+			 find_ev(&A, IKE_EV_CHILD_UP, 1)->e.child.spi_in);
+	teardown_pair();
+}
+
+/* A behind a NAT (ports rewritten): both see it, A sends keepalives,
+ * traffic reported by the data plane holds DPD off. */
+static void test_nat(void **s)
+{
+	struct ike_peer_cfg ca, cb;
+	struct ike_peer_status st;
+	unsigned sent, b_sent, i;
+
+	(void)s;
+	peer_cfg(&ca, true);
+	peer_cfg(&cb, false);
+	ca.force_encap = cb.force_encap = false;
+	cb.dpd_ms = 5000;
+	setup_pair(&ca, &cb, NULL);
+	nat_a = true;
+	bring_up();
+	assert_int_equal(ike_peer_status(B.ctx, 0, &st), 0);
+	assert_true(st.nat);
+	assert_true(find_ev(&B, IKE_EV_CHILD_UP, 0)->e.child.encap);
+	assert_int_equal(find_ev(&B, IKE_EV_CHILD_UP, 0)->e.remote.port, 5500);
+	assert_true(find_ev(&A, IKE_EV_CHILD_UP, 0)->e.child.encap);
+	assert_int_equal(ike_peer_status(A.ctx, 0, &st), 0);
+	assert_true(st.nat);
+	sent = A.sent;
+	b_sent = B.sent;
+	for (i = 0; i < 50; i++) {	/* 25 s; B sees ESP all the time */
+		advance(500);
+		ike_peer_alive(B.ctx, 0, now_ms);
+	}
+	assert_int_equal(B.sent, b_sent);	/* so no DPD probe */
+	advance(5100);				/* idle now: B probes */
+	assert_int_equal(B.sent, b_sent + 1);
+	assert_true(ike_drop_count(B.ctx, IKE_DROP_NOT_IKE) >= 1);	/* 0xff */
+	assert_int_equal(A.sent, sent + 1 + ike_drop_count(B.ctx, IKE_DROP_NOT_IKE));
+	rekey_child_by(&A, 1);
+	teardown_pair();
+
+	/* without NAT and without force_encap: plain ESP */
+	peer_cfg(&ca, true);
+	peer_cfg(&cb, false);
+	ca.force_encap = cb.force_encap = false;
+	setup_pair(&ca, &cb, NULL);
+	bring_up();
+	assert_false(find_ev(&A, IKE_EV_CHILD_UP, 0)->e.child.encap);
+	assert_false(find_ev(&B, IKE_EV_CHILD_UP, 0)->e.child.encap);
+	teardown_pair();
+}
+
+/* The IKE SA rekey timer (with jitter) fires by itself; the CHILD_SA
+ * survives every IKE rekey. */
+static void test_ike_rekey_timer(void **s)
+{
+	struct ike_peer_cfg ca, cb;
+	struct ike_peer_status st;
+
+	(void)s;
+	peer_cfg(&ca, true);
+	peer_cfg(&cb, false);
+	cb.ike_rekey_ms = 4000;
+	cb.jitter_pct = 20;
+	setup_pair(&ca, &cb, NULL);
+	bring_up();
+	advance(13000);
+	assert_true(count_ev(&A, IKE_EV_IKE_UP) >= 4);
+	assert_int_equal(count_ev(&A, IKE_EV_IKE_UP), count_ev(&B, IKE_EV_IKE_UP));
+	assert_int_equal(count_ev(&A, IKE_EV_CHILD_DOWN), 0);
+	assert_int_equal(ike_peer_status(A.ctx, 0, &st), 0);
+	assert_int_equal(st.n_child, 1);
+	assert_false(st.initiator);	/* B started the last rekey */
+	rekey_child_by(&A, 1);
+	teardown_pair();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -965,6 +1093,9 @@ int main(void)
 		cmocka_unit_test(test_ts_and_ids),
 		cmocka_unit_test(test_bad_messages),
 		cmocka_unit_test(test_mutations),
+		cmocka_unit_test(test_initial_contact),
+		cmocka_unit_test(test_nat),
+		cmocka_unit_test(test_ike_rekey_timer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

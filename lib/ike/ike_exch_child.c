@@ -47,6 +47,16 @@ again:
 	return rd32(r);
 }
 
+/* After TEMPORARY_FAILURE: a random delay so two peers do not collide
+ * again (retx_base .. retx_base + retx_max). */
+static uint64_t retry_delay(const struct ike_ctx *ctx)
+{
+	uint32_t r = 0;
+
+	ike_random((uint8_t *)&r, sizeof(r));
+	return ctx->cfg.retx_base_ms + r % (ctx->cfg.retx_max_ms + 1);
+}
+
 static struct sa_child *child_slot(struct ike_sa *sa)
 {
 	unsigned i;
@@ -251,6 +261,13 @@ static enum ike_drop rekey_child_request(struct ike_ctx *ctx,
 			old = &sa->child[i];
 	if (old == NULL)
 		return respond_error(ctx, sa, m, IKE_N_CHILD_SA_NOT_FOUND, NULL, 0);
+	if (sa->pend.task == TASK_REKEY_CHILD && &sa->child[sa->pend.child_idx] == old)
+		/*
+		 * 2.25: both ends rekey the same CHILD_SA. Instead of two
+		 * new SAs and the nonce contest of 2.8.1, refuse: ours goes
+		 * on, a peer that does the same retries after a random delay.
+		 */
+		return respond_error(ctx, sa, m, IKE_N_TEMPORARY_FAILURE, NULL, 0);
 	if (!ike_msg_has(m, IKE_PL_SA) || !ike_msg_has(m, IKE_PL_NONCE) ||
 	    !ike_msg_has(m, IKE_PL_TSI) || !ike_msg_has(m, IKE_PL_TSR))
 		return IKE_DROP_PAYLOADS;
@@ -347,6 +364,8 @@ static enum ike_drop rekey_ike_request(struct ike_ctx *ctx, struct ike_sa *sa,
 	if (!ike_msg_has(m, IKE_PL_NONCE) || !ike_msg_has(m, IKE_PL_KE) ||
 	    m->sa.n_props == 0 || m->sa.prop[0].spi_size != 8)
 		return IKE_DROP_PAYLOADS;
+	if (sa->pend.task == TASK_REKEY_IKE || sa->replaced)
+		return respond_error(ctx, sa, m, IKE_N_TEMPORARY_FAILURE, NULL, 0);
 	if (prop_ike_choose(c, &m->sa, &suite, &num) != 0)
 		return respond_error(ctx, sa, m, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
 	if (m->ke.group != suite.dh) {
@@ -432,7 +451,7 @@ static enum ike_drop rekey_child_response(struct ike_ctx *ctx,
 		ike_log(ctx, IKE_LOG_INFO, sa, "CHILD_SA rekey refused: %u",
 			e->type);
 		if (old->used && !old->deleting)
-			old->rekey_at = now + ctx->cfg.retx_max_ms;
+			old->rekey_at = now + retry_delay(ctx);
 		sa->pend.task = TASK_NONE;
 		return IKE_DROP_NONE;
 	}
@@ -492,8 +511,7 @@ static enum ike_drop rekey_ike_response(struct ike_ctx *ctx, struct ike_sa *sa,
 			e->type);
 		sa->pend.task = TASK_NONE;
 		ike_dh_free(&sa->pend.dh);
-		if (c->ike_rekey_ms)
-			sa->ike_rekey_at = now + ctx->cfg.retx_max_ms;
+		sa->ike_rekey_at = now + retry_delay(ctx);
 		return IKE_DROP_NONE;
 	}
 	if (!ike_msg_has(m, IKE_PL_SA) || !ike_msg_has(m, IKE_PL_NONCE) ||

@@ -1078,6 +1078,51 @@ static void test_ike_rekey_timer(void **s)
 	teardown_pair();
 }
 
+/* Both ends rekey at once (2.25): one TEMPORARY_FAILURE each, a random
+ * back-off, and in the end one CHILD_SA / IKE SA pair that both agree on. */
+static void test_collisions(void **s)
+{
+	struct ike_peer_cfg ca, cb;
+	struct ike_peer_status sa_, sb;
+	unsigned up;
+
+	(void)s;
+	peer_cfg(&ca, true);
+	peer_cfg(&cb, false);
+	setup_pair(&ca, &cb, NULL);
+	bring_up();
+	assert_int_equal(ike_rekey_child(A.ctx, 0, now_ms), 0);
+	assert_int_equal(ike_rekey_child(B.ctx, 0, now_ms), 0);
+	pump();
+	advance(8000);
+	up = count_ev(&A, IKE_EV_CHILD_UP);
+	assert_true(up >= 2);
+	assert_int_equal(count_ev(&B, IKE_EV_CHILD_UP), up);
+	assert_int_equal(count_ev(&A, IKE_EV_CHILD_DOWN), up - 1);
+	assert_int_equal(count_ev(&B, IKE_EV_CHILD_DOWN), up - 1);
+	check_child_pair(up - 1);
+	assert_int_equal(ike_peer_status(A.ctx, 0, &sa_), 0);
+	assert_int_equal(sa_.n_child, 1);
+
+	assert_int_equal(ike_rekey_ike(A.ctx, 0, now_ms), 0);
+	assert_int_equal(ike_rekey_ike(B.ctx, 0, now_ms), 0);
+	pump();
+	advance(8000);
+	assert_int_equal(ike_peer_status(A.ctx, 0, &sa_), 0);
+	assert_int_equal(ike_peer_status(B.ctx, 0, &sb), 0);
+	assert_int_equal(sa_.state, IKE_ST_ESTABLISHED);
+	assert_memory_equal(sa_.spi_i, sb.spi_i, 8);
+	assert_memory_equal(sa_.spi_r, sb.spi_r, 8);
+	assert_true(count_ev(&A, IKE_EV_IKE_UP) >= 2);
+	assert_int_equal(count_ev(&A, IKE_EV_IKE_UP), count_ev(&B, IKE_EV_IKE_UP));
+	assert_int_equal(sa_.n_child, 1);
+	assert_int_equal(ike_dpd(B.ctx, 0, now_ms), 0);
+	pump();
+	assert_int_equal(count_ev(&B, IKE_EV_IKE_DOWN),
+			 count_ev(&B, IKE_EV_IKE_UP) - 1);
+	teardown_pair();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1096,6 +1141,7 @@ int main(void)
 		cmocka_unit_test(test_initial_contact),
 		cmocka_unit_test(test_nat),
 		cmocka_unit_test(test_ike_rekey_timer),
+		cmocka_unit_test(test_collisions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

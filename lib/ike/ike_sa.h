@@ -22,6 +22,20 @@
  * state is touched. Requests are answered in order with a window of 1; a
  * retransmitted request gets the cached response again.
  *
+ * Protocol coverage: IKE_SA_INIT with KE groups 31/19/14, nonces, NAT
+ * detection (optionally faked, force_encap, so that ESP goes in UDP 4500
+ * as with strongSwan's encap=yes), float to 4500 with the non-ESP marker,
+ * NAT keepalives, INVALID_KE_PAYLOAD retry, stateless COOKIEs above
+ * cookie_threshold half-open SAs; IKE_AUTH with PSK, FQDN/IPv4/IPv6/email
+ * identities, INITIAL_CONTACT, one CHILD_SA (AES-GCM-128/256 or
+ * ChaCha20-Poly1305; ESN when both can, else no-ESN) with traffic
+ * selectors narrowed to the configured subnets; CREATE_CHILD_SA rekey of
+ * a CHILD_SA (no PFS) and of the IKE SA, make-before-break; rekey
+ * collisions answered with TEMPORARY_FAILURE and a random retry;
+ * INFORMATIONAL DPD and Delete. Not done: additional CHILD_SAs beyond the
+ * rekey (answered NO_ADDITIONAL_SAS), PFS in CREATE_CHILD_SA, certificates,
+ * EAP, fragmentation, MOBIKE, IPv6 outer addresses in the test tools.
+ *
  * The ctx is not thread safe: one control thread drives it. Keys in
  * events are valid only during the callback; the ctx wipes its copies.
  */

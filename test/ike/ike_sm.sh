@@ -34,7 +34,7 @@ command -v swanctl >/dev/null || { echo "skip: swanctl not installed"; exit 77; 
 PEER=$(readlink -f "$PEER")
 
 DIR=$(mktemp -d /tmp/ikesm.XXXXXX)
-CPID= PPID_=
+CPID= PPID_= WATCHDOG=
 
 ok() { echo "ok - $*"; }
 notok() { echo "not ok - $*"; FAILS=$((FAILS + 1)); }
@@ -48,6 +48,7 @@ stop_pid() {
 }
 
 cleanup() {
+	kill "$WATCHDOG" 2>/dev/null
 	exec 3>&- 2>/dev/null
 	stop_pid "$PPID_"
 
@@ -58,6 +59,11 @@ cleanup() {
 	rm -rf "$DIR"
 }
 trap cleanup EXIT
+trap 'echo "not ok - timeout (55 s)"; exit 1' TERM
+# bounded: whatever hangs, the run ends within 55 s (meson allows 60)
+( trap 'kill $sp 2>/dev/null; exit 0' TERM; sleep 55 & sp=$!; wait $sp &&
+	kill -TERM $$ 2>/dev/null ) >/dev/null 2>&1 &
+WATCHDOG=$!
 
 ip netns list | grep -qE "^($N1|$N2)( |$)" && { echo "not ok - namespaces $N1/$N2 exist"; exit 1; }
 ip netns add $N1 && ip netns add $N2 &&

@@ -10,6 +10,8 @@
 #    deleted, charon lists the new pair and not the old); terminate;
 #  - charon initiates, we respond (no-ESN picked since charon offers only
 #    that), CHILD_SA rekey by us, charon terminates.
+# Then charon is killed (no Delete): DPD notices, ike_sm_peer re-initiates
+# to the restarted charon.
 # Once: IKE SA rekey started by each side (charon lists the new IKE SPIs).
 #
 # usage: ike_sm.sh [PATH_TO_ike_sm_peer]   (root; exit 77 if not possible)
@@ -286,6 +288,41 @@ for esp in ${CIPHERS:-aes128gcm16 aes256gcm16 chacha20poly1305}; do
 	fi
 	stop_peer
 done
+
+# ---- charon dies (SIGKILL, no Delete): DPD notices, we re-initiate to the
+# restarted charon and both agree on the new CHILD_SA
+start_charon() {
+	rm -f "$DIR/charon.vici" "$DIR/run/charon.pid"
+	ip netns exec $N2 sh -c 'mount --bind "$1/run" /run && STRONGSWAN_CONF="$1/strongswan.conf" exec '"$CHARON" _ "$DIR" \
+		>>"$DIR/charon.stdout" 2>&1 </dev/null &
+	CPID=$!
+	for _ in $(seq 1 100); do
+		[ -S "$DIR/charon.vici" ] && sw --stats >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	sw --load-all --noprompt --file "$DIR/swanctl.conf" >"$DIR/load.log" 2>&1
+}
+IKE_SM_DPD_MS=1000 start_peer aes128gcm16 initiate
+if wait_n '^child_up' 1; then
+	kill -KILL "$CPID"; wait "$CPID" 2>/dev/null; CPID=
+	for _ in $(seq 1 15); do wait_n '^ike_down' 1 && break; done
+	if grep -q '^ike_down' "$OUT"; then
+		ok "charon killed: DPD declared it dead"
+		start_charon || notok "charon restart"
+		for _ in $(seq 1 4); do wait_n '^child_up' 2 && break; done
+		if grep -c '^child_up' "$OUT" | grep -q '^2$'; then
+			ok "re-initiated to the restarted charon"
+			check_child 2 "after restart" AES_GCM_16-128
+		else
+			notok "no new CHILD_SA after charon's restart"; tail -5 "$ERR" >&2
+		fi
+	else
+		notok "DPD did not notice the dead charon"; tail -5 "$ERR" >&2
+	fi
+else
+	notok "dpd run: no CHILD_SA"
+fi
+stop_peer
 
 [ $FAILS -eq 0 ] && echo "all ike_sm checks passed" || echo "$FAILS check(s) failed"
 exit $FAILS

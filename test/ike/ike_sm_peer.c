@@ -10,7 +10,8 @@
  *   child_up in=XXXXXXXX out=XXXXXXXX encr=N keylen=N esn=0|1 encap=0|1
  *            old_in=.. old_out=..
  *   child_down in=.. out=..
- * (no keys). Log lines go to stderr.
+ * (no keys). Log lines go to stderr. Environment: IKE_SM_DPD_MS=N runs
+ * DPD every N ms of silence; with "initiate" a dead peer is re-initiated.
  *
  * usage: ike_sm_peer LOCAL_IP PEER_IP PSK LOCAL_ID REMOTE_ID LOCAL_NET
  *                    REMOTE_NET ESP [initiate]
@@ -157,8 +158,8 @@ static int command(struct ike_ctx *ctx, const char *l, uint64_t now)
 int main(int argc, char **argv)
 {
 	struct ike_ops ops = { on_send, on_event, on_log, NULL };
-	struct ike_ctx_cfg cc = { .retx_base_ms = 500, .retx_max_ms = 4000,
-				  .retx_tries = 5 };
+	struct ike_ctx_cfg cc = { .retx_base_ms = 500, .retx_max_ms = 2000,
+				  .retx_tries = 3 };
 	static struct ike_peer_cfg c;
 	struct in_addr lip, rip;
 	struct ike_ctx *ctx;
@@ -204,7 +205,10 @@ int main(int argc, char **argv)
 		return 2;
 	c.esn = true;		/* offered; libipsec's charon picks no-ESN */
 	c.force_encap = true;
-	c.dpd_ms = 0;
+	/* IKE_SM_DPD_MS: DPD period; with "initiate" the SA comes back after
+	 * the peer was found dead (re-initiation) */
+	c.dpd_ms = getenv("IKE_SM_DPD_MS") ? (uint32_t)atoi(getenv("IKE_SM_DPD_MS")) : 0;
+	c.initiate = argc > 9 && !strcmp(argv[9], "initiate");
 	sock[0] = udp_bind(lip, IKE_PORT);
 	sock[1] = udp_bind(lip, IKE_NATT_PORT);
 	ctx = ike_ctx_new(&cc, &ops);

@@ -838,6 +838,29 @@ int ike_rekey_ike(struct ike_ctx *ctx, unsigned peer, uint64_t now)
 	return 0;
 }
 
+int ike_delete_child(struct ike_ctx *ctx, unsigned peer, uint32_t spi_in,
+		     uint64_t now)
+{
+	struct ike_sa *sa = established(ctx, peer);
+	unsigned i;
+
+	if (sa == NULL)
+		return -1;
+	for (i = 0; i < IKE_SA_MAX_CHILD; i++) {
+		struct sa_child *c = &sa->child[i];
+
+		if (c->used && !c->deleting && !c->del_queued &&
+		    c->info.spi_in == spi_in) {
+			c->del_queued = true;
+			c->rekey_queued = false;
+			sa->queued |= Q_DELETE_CHILD;
+			sa_run_queue(ctx, sa, now);
+			return 0;
+		}
+	}
+	return -1;
+}
+
 int ike_dpd(struct ike_ctx *ctx, unsigned peer, uint64_t now)
 {
 	struct ike_sa *sa = established(ctx, peer);

@@ -244,6 +244,9 @@ int ike_dpd(struct ike_ctx *ctx, unsigned peer, uint64_t now_ms);
  */
 void ike_peer_alive(struct ike_ctx *ctx, unsigned peer, uint64_t now_ms);
 int ike_terminate(struct ike_ctx *ctx, unsigned peer, uint64_t now_ms);
+/* Deletes one CHILD_SA (by the SPI we receive on), keeping the IKE SA. */
+int ike_delete_child(struct ike_ctx *ctx, unsigned peer, uint32_t spi_in,
+		     uint64_t now_ms);
 
 /* State of a peer's IKE SA for `show ike`. */
 enum ike_state {

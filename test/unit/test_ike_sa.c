@@ -592,6 +592,36 @@ static void test_delete(void **s)
 		assert_int_equal(ike_terminate(A.ctx, 0, now_ms), -1);
 		teardown_pair();
 	}
+	/* one CHILD_SA deleted by either side; the IKE SA stays */
+	for (who = 0; who < 2; who++) {
+		struct gw *g = who ? &B : &A;
+		struct ike_peer_status st;
+		uint32_t spi;
+
+		peer_cfg(&ca, true);
+		peer_cfg(&cb, false);
+		setup_pair(&ca, &cb, NULL);
+		bring_up();
+		spi = find_ev(g, IKE_EV_CHILD_UP, 0)->e.child.spi_in;
+		assert_int_equal(ike_delete_child(g->ctx, 0, spi + 1, now_ms), -1);
+		assert_int_equal(ike_delete_child(g->ctx, 0, spi, now_ms), 0);
+		pump();
+		assert_int_equal(count_ev(&A, IKE_EV_CHILD_DOWN), 1);
+		assert_int_equal(count_ev(&B, IKE_EV_CHILD_DOWN), 1);
+		assert_int_equal(find_ev(&A, IKE_EV_CHILD_DOWN, 0)->e.child.spi_in,
+				 find_ev(&A, IKE_EV_CHILD_UP, 0)->e.child.spi_in);
+		assert_int_equal(find_ev(&B, IKE_EV_CHILD_DOWN, 0)->e.child.spi_in,
+				 find_ev(&B, IKE_EV_CHILD_UP, 0)->e.child.spi_in);
+		assert_int_equal(count_ev(&A, IKE_EV_IKE_DOWN), 0);
+		assert_int_equal(ike_peer_status(A.ctx, 0, &st), 0);
+		assert_int_equal(st.state, IKE_ST_ESTABLISHED);
+		assert_int_equal(st.n_child, 0);
+		assert_int_equal(ike_rekey_child(A.ctx, 0, now_ms), -1);
+		assert_int_equal(ike_dpd(B.ctx, 0, now_ms), 0);
+		pump();
+		assert_int_equal(state_of(&B), IKE_ST_ESTABLISHED);
+		teardown_pair();
+	}
 }
 
 /* ---- rekeys ------------------------------------------------------------------------------ */

@@ -18,7 +18,7 @@
 #
 # Environment: BUILDDIR (default build; the sanitizer and fuzz builds use
 # BUILDDIR-asan and BUILDDIR-fuzz), FUZZ_BUDGET (seconds for the whole fuzz
-# stage, default 300), MESON_TEST_ARGS (extra arguments for meson test).
+# stage, default 420), MESON_TEST_ARGS (extra arguments for meson test).
 set -uo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -36,7 +36,7 @@ for a in "$@"; do
 done
 
 BUILDDIR=${BUILDDIR:-build}
-FUZZ_BUDGET=${FUZZ_BUDGET:-300}
+FUZZ_BUDGET=${FUZZ_BUDGET:-420}
 read -r -a EXTRA <<< "${MESON_TEST_ARGS:-}"
 TOTAL_OK=0 TOTAL_FAIL=0 TOTAL_SKIP=0
 SUMMARY=()
@@ -107,6 +107,9 @@ if [ "$QUICK" = 0 ]; then
 	# 3. fuzzing, bounded: the whole stage gets FUZZ_BUDGET seconds
 	if command -v clang > /dev/null; then
 		if CC=clang stage_build fuzz "$BUILDDIR-fuzz" -Dfuzz=true -Db_lundef=false; then
+			# every crash input ever kept (regressions/<target>/) and the
+			# seeds, replayed once; the clang build's unit tests come along
+			stage_test fuzz-regressions "$BUILDDIR-fuzz" --suite unit
 			# the targets bound their own run time; this is the backstop
 			STAGE_TIMEOUT=$FUZZ_BUDGET stage_test fuzz "$BUILDDIR-fuzz" --suite fuzz
 		fi

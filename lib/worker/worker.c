@@ -89,15 +89,32 @@ static uint16_t rx(struct worker *w, enum worker_port slot, struct rte_mbuf **pk
 	return n;
 }
 
+static void handoff_flush_one(struct worker *w, unsigned owner)
+{
+	struct rte_mbuf **pend = w->ho_pend[owner];
+	unsigned n = w->ho_n[owner], sent;
+
+	sent = rte_ring_mp_enqueue_burst(w->handoffs[owner], (void **)pend, n, NULL);
+	w->stats->event[STATS_EV_HANDOFF] += sent;
+	for (unsigned i = sent; i < n; i++)
+		worker_drop(w, pend[i], STATS_DROP_HANDOFF_FULL, -1);
+	w->ho_n[owner] = 0;
+}
+
 void worker_handoff(struct worker *w, unsigned owner, struct rte_mbuf *m,
 		    enum worker_handoff_tag tag)
 {
 	m->hash.usr = tag;
-	if (unlikely(rte_ring_mp_enqueue(w->handoffs[owner], m) != 0)) {
-		worker_drop(w, m, STATS_DROP_HANDOFF_FULL, -1);
-		return;
-	}
-	w->stats->event[STATS_EV_HANDOFF]++;
+	w->ho_pend[owner][w->ho_n[owner]++] = m;
+	if (unlikely(w->ho_n[owner] == WORKER_BURST_MAX))
+		handoff_flush_one(w, owner);
+}
+
+void worker_handoff_flush(struct worker *w)
+{
+	for (unsigned o = 0; o < w->n_workers; o++)
+		if (w->ho_n[o] != 0)
+			handoff_flush_one(w, o);
 }
 
 void worker_share_arp(struct worker *w, const struct rte_mbuf *m, enum worker_handoff_tag tag)

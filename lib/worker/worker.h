@@ -105,6 +105,9 @@ struct worker {
 	const uint16_t *peer_owner;
 	struct rte_ring *handoff;           /* this worker's ring */
 	struct rte_ring *const *handoffs;   /* every worker's ring, by index */
+	/* hand-offs of the current burst, per owner: one ring operation each */
+	uint16_t ho_n[WORKER_MAX];
+	struct rte_mbuf *ho_pend[WORKER_MAX][WORKER_BURST_MAX];
 	/* per lcore */
 	unsigned lcore_id;
 	struct stats_lcore *stats;
@@ -148,9 +151,12 @@ enum worker_handoff_tag {
 	WORKER_HANDOFF_WAN_LEARN,        /* a copy of a WAN ARP frame: learn only */
 	WORKER_HANDOFF_INSIDE_LEARN,     /* a copy of an inside ARP frame: learn only */
 };
-/* Passes m to worker `owner` (counted; dropped if its ring is full). */
+/* Queues m for worker `owner`; worker_handoff_flush() (at the end of each
+ * input stage) passes the burst's hand-offs in one ring operation per
+ * owner (counted; dropped if its ring is full). */
 void worker_handoff(struct worker *w, unsigned owner, struct rte_mbuf *m,
 		    enum worker_handoff_tag tag);
+void worker_handoff_flush(struct worker *w);
 /* Gives every other worker a copy of an ARP frame so that all neighbour
  * tables learn from it, whichever queue it arrived on. */
 void worker_share_arp(struct worker *w, const struct rte_mbuf *m, enum worker_handoff_tag tag);

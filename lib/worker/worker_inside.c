@@ -215,6 +215,7 @@ void worker_inside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 				esp[k++] = esp[i];
 		worker_tx(w, WORKER_PORT_WAN, esp, k);
 	}
+	worker_handoff_flush(w);
 	worker_tx(w, WORKER_PORT_INSIDE, to_host, n_host);
 }
 

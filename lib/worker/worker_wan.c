@@ -236,6 +236,7 @@ void worker_wan_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 			esp_deliver(w, esp[i], sas[i], to_host, &n_host);
 		}
 	}
+	worker_handoff_flush(w);
 	worker_tx(w, WORKER_PORT_INSIDE, to_host, n_host);
 	worker_tx(w, WORKER_PORT_WAN, to_wan, n_wan);
 }

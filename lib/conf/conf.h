@@ -6,6 +6,9 @@
  *              inside-address, neighbour, state-file, crypto, ...
  *   [peer NAME] endpoint, subnets, cipher, spi-out, key-out | key-out-file,
  *              spi-in, key-in | key-in-file, esn, replay-window, encap
+ *              (static keys), or instead of cipher/spi/key lines:
+ *              psk | psk-file, local-id, remote-id, ike, esp, rekey-time,
+ *              ike-rekey-time, dpd, initiate (an IKEv2 peer, struct conf_ike)
  *
  * The parser has no DPDK dependency (it is fuzzed on its own). Every error
  * is reported as "FILE:LINE: what is wrong" (just "FILE: ..." when the whole
@@ -73,6 +76,77 @@ struct conf_gateway {
 	enum aead_impl crypto;               /* default AEAD_IMPL_IMB */
 };
 
+#define CONF_IKE_MAX_PROPS 8       /* ike = / esp = proposals per peer */
+#define CONF_IKE_ID_MAX 255        /* identity octets */
+#define CONF_PSK_MAX 256           /* pre-shared key octets */
+#define CONF_PSK_MIN 16            /* a shorter PSK is refused (RFC 7296 2.15: guessable) */
+
+/*
+ * Numbers are IANA's IKEv2 transform and ID type values (RFC 7296 3.3.2,
+ * 3.5), so that the control plane copies them as they are.
+ */
+struct conf_ike_prop {                   /* one of "ike = ENCR-PRF-DH, ..." */
+	uint16_t encr;                   /* 20 AES-GCM-16, 28 ChaCha20-Poly1305 */
+	uint16_t keylen;                 /* bits: 128/256 for GCM, 0 for ChaCha */
+	uint16_t prf;                    /* 5/6/7: HMAC-SHA2-256/384/512 */
+	uint16_t dh;                     /* 31 Curve25519, 19 ECP-256, 14 MODP-2048 */
+};
+
+struct conf_esp_prop {                   /* one of "esp = ENCR, ..." */
+	uint16_t encr;                   /* 20 AES-GCM-16, 28 ChaCha20-Poly1305 */
+	uint16_t keylen;                 /* bits: 128/256 for GCM, 0 for ChaCha */
+};
+
+struct conf_ike_id {
+	uint8_t type;                    /* 1 IPv4, 2 FQDN, 3 email (RFC822), 5 IPv6 */
+	uint8_t len;
+	uint8_t data[CONF_IKE_ID_MAX];   /* address octets or the text, no NUL */
+};
+
+/*
+ * An IKEv2 peer (psk or psk-file given): its SAs are negotiated, so the
+ * peer has no cipher, spi-* or key-* lines (spi_out = spi_in = 0 and
+ * keymat_len = 0 until the control plane installs a CHILD_SA). Syntax:
+ *   psk = TEXT | psk-file = FILE  (file: owner-only mode, the key on its
+ *          first line, trailing newline/whitespace not part of it; a
+ *          value starting with "0x" is hex); at least CONF_PSK_MIN octets
+ *   local-id = ID   default: wan-address (IPv4 ID)
+ *   remote-id = ID  default: the endpoint address; required without endpoint.
+ *          ID: IPv4 or IPv6 address, an email (has '@'), else an FQDN
+ *   ike = aes256gcm16-prfsha384-x25519, ...  strongSwan names: encr
+ *          aes128gcm16|aes256gcm16|chacha20poly1305 (aes128gcm, aes256gcm
+ *          accepted), prf prfsha256|prfsha384|prfsha512, dh
+ *          x25519|curve25519|ecp256|modp2048; default
+ *          "aes256gcm16-prfsha384-x25519, aes128gcm16-prfsha256-x25519,
+ *           aes128gcm16-prfsha256-ecp256, chacha20poly1305-prfsha256-x25519"
+ *   esp = aes128gcm16, aes256gcm16, chacha20poly1305   (that default)
+ *   rekey-time = 1h      CHILD_SA rekey (0: never); durations N[s|m|h|d]
+ *   ike-rekey-time = 4h  IKE SA rekey (0: never)
+ *   dpd = 30s            liveness check when idle (0: off)
+ *   initiate = yes|no    start the SA at boot and after it went down;
+ *          default yes with an endpoint, no without (yes without an
+ *          endpoint is an error)
+ * esn (default yes: offered, no-ESN taken when the peer offers only that),
+ * encap (udp, the default: ESP in UDP 4500 even without NAT, as
+ * strongSwan's encap = yes; none: UDP only when NAT is detected),
+ * endpoint (IP[:PORT], the port is the IKE port, default 500; optional:
+ * then responder only, any address) and subnets keep their meaning.
+ */
+struct conf_ike {
+	bool enabled;                    /* an IKEv2 peer */
+	uint8_t psk[CONF_PSK_MAX];
+	uint16_t psk_len;
+	struct conf_ike_id local_id, remote_id;
+	unsigned n_ike;
+	struct conf_ike_prop ike[CONF_IKE_MAX_PROPS];   /* preference order */
+	unsigned n_esp;
+	struct conf_esp_prop esp[CONF_IKE_MAX_PROPS];
+	uint32_t rekey_s;                /* default 3600 */
+	uint32_t ike_rekey_s;            /* default 14400 */
+	uint32_t dpd_s;                  /* default 30 */
+	bool initiate;
+};
+
 struct conf_peer {
 	char name[CONF_NAME_MAX];
 	unsigned line;                       /* line of the [peer ...] header */
@@ -88,6 +162,7 @@ struct conf_peer {
 	bool esn;                            /* default true */
 	uint32_t replay_window;              /* default 1024; 0 = off (test only) */
 	bool udp_encap;                      /* "encap = udp" (default) or "none" (IP proto 50) */
+	struct conf_ike ike;                 /* .enabled: an IKEv2 peer (no static keys) */
 };
 
 struct conf {
@@ -141,6 +216,8 @@ int conf_read_key_file(const char *path, enum aead_alg alg, uint8_t *out, size_t
 #define CONF_DIFF_OUT 1u       /* outbound SA: cipher, spi-out, key-out, esn, encap, endpoint */
 #define CONF_DIFF_IN 2u        /* inbound SA: cipher, spi-in, key-in, esn, replay-window */
 #define CONF_DIFF_SUBNETS 4u   /* the routed subnets */
+#define CONF_DIFF_IKE 8u       /* IKEv2 settings (psk, ids, proposals, times, endpoint,
+				* encap, esn) or static <-> IKEv2 */
 unsigned conf_peer_diff(const struct conf_peer *a, const struct conf_peer *b);
 
 /* 0 if the [gateway] sections are equal; else 1 with the first differing

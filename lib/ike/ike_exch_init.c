@@ -448,7 +448,7 @@ static int pick_peer(struct ike_ctx *ctx, const struct ike_msg *m,
 	for (i = 0; i < ctx->n_peers; i++) {
 		const struct ike_peer_cfg *c = &ctx->peers[i].cfg;
 
-		if (!ip_eq(&c->local, local) ||
+		if (ctx->peers[i].removed || !ip_eq(&c->local, local) ||
 		    (c->remote.family && !ip_eq(&c->remote, src)))
 			continue;
 		if (prop_ike_choose(c, &m->sa, suite, num) == 0)
@@ -602,6 +602,7 @@ int child_keys_event(struct ike_ctx *ctx, struct ike_sa *sa,
 	/* KEYMAT: the exchange initiator's outbound key comes first (2.17) */
 	c->info.key_out = exch_initiator ? k.encr_i : k.encr_r;
 	c->info.key_in = exch_initiator ? k.encr_r : k.encr_i;
+	c->info.responder = !exch_initiator;
 	c->used = true;
 	sa_emit(ctx, sa, IKE_EV_CHILD_UP, &c->info);
 	c->info.key_out = c->info.key_in = NULL;
@@ -647,7 +648,7 @@ static int find_peer_by_id(struct ike_ctx *ctx, const struct ike_sa *sa,
 	for (i = 0; i < ctx->n_peers; i++) {
 		const struct ike_peer_cfg *c = &ctx->peers[i].cfg;
 
-		if (!ip_eq(&c->local, &sa->local) ||
+		if (ctx->peers[i].removed || !ip_eq(&c->local, &sa->local) ||
 		    (c->remote.family && !ip_eq(&c->remote, &sa->remote)) ||
 		    !id_match(&c->remote_id, &m->idi))
 			continue;

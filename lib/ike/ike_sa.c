@@ -770,7 +770,7 @@ uint64_t ike_timer(struct ike_ctx *ctx, uint64_t now)
 	for (i = 0; i < ctx->n_peers; i++) {
 		struct ike_peer *p = &ctx->peers[i];
 
-		if (!p->reinit_at)
+		if (!p->reinit_at || p->removed)
 			continue;
 		if (now >= p->reinit_at) {
 			p->reinit_at = 0;
@@ -790,9 +790,40 @@ uint64_t ike_timer(struct ike_ctx *ctx, uint64_t now)
 
 /* ---- control ------------------------------------------------------------------ */
 
+int ike_remove_peer(struct ike_ctx *ctx, unsigned peer, uint64_t now)
+{
+	struct ike_peer *p;
+	struct ike_sa *sa;
+	unsigned i;
+
+	if (peer >= ctx->n_peers || ctx->peers[peer].removed)
+		return -1;
+	p = &ctx->peers[peer];
+	p->reinit_at = 0;
+	sa = peer_sa(ctx, peer);
+	if (sa != NULL && sa->state == SA_ESTABLISHED) {
+		/* one Delete, best effort: the peer's DPD covers a loss */
+		sa->queued = Q_DELETE_IKE;
+		if (sa->pend.task != TASK_NONE) {
+			sa->pend.task = TASK_NONE;
+			ike_dh_free(&sa->pend.dh);
+		}
+		sa_run_queue(ctx, sa, now);
+	}
+	for (i = 0; i < ctx->cfg.max_sas; i++)
+		if (ctx->sas[i].state != SA_FREE && ctx->sas[i].peer == (int)peer)
+			sa_down(ctx, &ctx->sas[i], false);
+	OPENSSL_cleanse(p->cfg.psk, sizeof(p->cfg.psk));
+	p->cfg.psk_len = 0;
+	p->cfg.initiate = false;
+	p->removed = true;
+	return 0;
+}
+
 int ike_initiate(struct ike_ctx *ctx, unsigned peer, uint64_t now)
 {
-	if (peer >= ctx->n_peers || ctx->peers[peer].cfg.remote.family == 0 ||
+	if (peer >= ctx->n_peers || ctx->peers[peer].removed ||
+	    ctx->peers[peer].cfg.remote.family == 0 ||
 	    peer_sa(ctx, peer) != NULL)
 		return -1;
 	return exch_init_start(ctx, peer, now);

@@ -138,6 +138,14 @@ struct ike_child_info {
 	 */
 	uint32_t old_spi_in;
 	uint32_t old_spi_out;
+	/*
+	 * We answered the exchange that made it. For a rekey the data plane
+	 * then keeps sending on the old SA until its CHILD_DOWN (the
+	 * initiator's DELETE): the initiator installs the new inbound SA only
+	 * when our response arrives, so sending on the new one earlier loses
+	 * packets (strongSwan does the same).
+	 */
+	bool responder;
 	uint8_t n_ts_local, n_ts_remote;
 	struct ike_ts_range ts_local[IKE_MAX_TS];
 	struct ike_ts_range ts_remote[IKE_MAX_TS];
@@ -221,6 +229,14 @@ void ike_ctx_free(struct ike_ctx *ctx);
 
 /* Adds a peer; returns its index or -1 (bad config, table full). */
 int ike_add_peer(struct ike_ctx *ctx, const struct ike_peer_cfg *cfg);
+/*
+ * Removes a peer (runtime `peer del`, reload): an established IKE SA is
+ * sent one Delete (not retransmitted), then every SA of the peer is freed
+ * at once, with CHILD_DOWN / IKE_DOWN events as usual. The index stays
+ * allocated (never reused, never matched again); its PSK is wiped.
+ * Returns 0, or -1 for no such peer.
+ */
+int ike_remove_peer(struct ike_ctx *ctx, unsigned peer, uint64_t now_ms);
 
 /* One UDP payload received from src on local. Returns why it was dropped,
  * or IKE_DROP_NONE when it was accepted. */

@@ -106,6 +106,7 @@ struct ike_sa {
 struct ike_peer {
 	struct ike_peer_cfg cfg;
 	uint64_t reinit_at;	/* 0: none */
+	bool removed;		/* ike_remove_peer(): index kept, never matched */
 };
 
 struct ike_ctx {

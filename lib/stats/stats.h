@@ -28,7 +28,9 @@
 	X(UNHANDLED,    "unhandled",     "non-VPN traffic on the WAN port that pmdvpn does not answer") \
 	X(NO_MBUF,      "no-mbuf",       "no buffer for a reply or no room in a buffer") \
 	X(TX_FULL,      "tx-full",       "transmit queue full") \
-	X(HANDOFF_FULL, "handoff-full",  "the owning lcore's hand-off ring was full")
+	X(HANDOFF_FULL, "handoff-full",  "the owning lcore's hand-off ring was full") \
+	X(PEER_DOWN,    "peer-down",     "routed to an IKEv2 peer whose CHILD_SA is not up") \
+	X(IKE_FULL,     "ike-full",      "the control plane's IKE ring was full (an IKE flood)")
 
 enum stats_drop {
 	STATS_OK = 0,
@@ -45,7 +47,9 @@ enum stats_drop {
 	X(ND_REPLIED,    "nd-replied",    "IPv6 neighbour solicitations answered") \
 	X(ICMP_ECHO,     "icmp-echo",     "ICMP echo requests to the WAN address answered") \
 	X(ICMP_TOO_BIG,  "icmp-too-big",  "ICMP fragmentation-needed / packet-too-big sent to the host") \
-	X(IKE,           "ike",           "IKE datagrams received (no IKE daemon yet: dropped)") \
+	X(IKE,           "ike",           "IKE datagrams passed to the control plane") \
+	X(IKE_SENT,      "ike-sent",      "IKE datagrams the control plane sent through this lcore") \
+	X(NAT_KEEPALIVE, "nat-keepalive", "NAT keepalives received (RFC 3948 2.3)") \
 	X(HANDOFF,       "handoff",       "packets passed to the lcore that owns their SA")
 
 enum stats_event {

@@ -146,12 +146,49 @@ static void learn_arp(struct neigh_table *t, struct rte_mbuf *m)
 	rte_pktmbuf_free(m);
 }
 
+/* A control plane frame (WORKER_CTRL_NEXT_HOP): addressed here, where the
+ * neighbour table lives. */
+static void ctrl_tx(struct worker *w, struct rte_mbuf *m, struct rte_mbuf **to_wan,
+		    uint16_t *n_wan)
+{
+	uint32_t next_hop = WORKER_CTRL_NEXT_HOP(m);
+	struct rte_ether_hdr *eth;
+	struct rte_ether_addr mac;
+
+	WORKER_CTRL_NEXT_HOP(m) = 0;
+	if (rte_pktmbuf_data_len(m) < sizeof(*eth)) {
+		worker_drop(w, m, STATS_DROP_MALFORMED, -1);
+		return;
+	}
+	if (neigh_lookup(w->neigh, next_hop, &mac) != 0) {
+		struct rte_mbuf *req = NULL;
+
+		if (neigh_want(w->neigh, next_hop, rte_rdtsc()))
+			req = rte_pktmbuf_alloc(w->mp);
+		if (req != NULL && neigh_arp_build_request(req, &w->wan_mac, w->wan_ip,
+							   next_hop) == 0) {
+			w->stats->event[STATS_EV_ARP_REQUESTED]++;
+			to_wan[(*n_wan)++] = req;
+		} else if (req != NULL) {
+			rte_pktmbuf_free(req);
+		}
+		worker_drop(w, m, STATS_DROP_NO_NEIGH, -1);
+		return;
+	}
+	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	rte_ether_addr_copy(&mac, &eth->dst_addr);
+	rte_ether_addr_copy(&w->wan_mac, &eth->src_addr);
+	w->stats->event[STATS_EV_IKE_SENT]++;
+	to_wan[(*n_wan)++] = m;
+}
+
 /* Packets other workers passed to this one, by where they came from. The
  * tag is cleared here so that a recycled mbuf never carries a stale one. */
 static uint16_t handoff_input(struct worker *w)
 {
 	struct rte_mbuf *pkts[WORKER_BURST_MAX], *wan[WORKER_BURST_MAX], *in[WORKER_BURST_MAX];
-	uint16_t n, n_wan = 0, n_in = 0;
+	struct rte_mbuf *out[2 * WORKER_BURST_MAX];
+	uint16_t n, n_wan = 0, n_in = 0, n_out = 0;
 
 	n = (uint16_t)rte_ring_sc_dequeue_burst(w->handoff, (void **)pkts, burst_of(w),
 						     NULL);
@@ -165,6 +202,7 @@ static uint16_t handoff_input(struct worker *w)
 		case WORKER_HANDOFF_INSIDE: in[n_in++] = m; break;
 		case WORKER_HANDOFF_WAN_LEARN: learn_arp(w->neigh, m); break;
 		case WORKER_HANDOFF_INSIDE_LEARN: learn_arp(w->inside_neigh, m); break;
+		case WORKER_HANDOFF_CTRL_TX: ctrl_tx(w, m, out, &n_out); break;
 		default: worker_drop(w, m, STATS_DROP_MALFORMED, -1); break;
 		}
 	}
@@ -172,6 +210,8 @@ static uint16_t handoff_input(struct worker *w)
 		worker_wan_input(w, wan, n_wan);
 	if (n_in)
 		worker_inside_input(w, in, n_in);
+	if (n_out)
+		worker_tx(w, WORKER_PORT_WAN, out, n_out);
 	return n;
 }
 

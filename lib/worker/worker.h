@@ -71,6 +71,14 @@ struct worker {
 	/* addresses, network order */
 	uint32_t wan_ip;
 	uint16_t udp_port;                  /* local ESP-in-UDP port, network order */
+	/*
+	 * IKEv2 (RFC 7296): datagrams to UDP ike_port (500) and those on
+	 * udp_port with the non-ESP marker go whole (Ethernet frame) to the
+	 * control plane through ike_ring (multi producer); NULL: no IKE, they
+	 * are counted and dropped.
+	 */
+	uint16_t ike_port;                  /* network order; 0: none */
+	struct rte_ring *ike_ring;
 	/* tables */
 	const struct sa_table *sa_in;
 	const struct route_table *routes;
@@ -150,7 +158,17 @@ enum worker_handoff_tag {
 	WORKER_HANDOFF_INSIDE,           /* a frame from the inside port */
 	WORKER_HANDOFF_WAN_LEARN,        /* a copy of a WAN ARP frame: learn only */
 	WORKER_HANDOFF_INSIDE_LEARN,     /* a copy of an inside ARP frame: learn only */
+	WORKER_HANDOFF_CTRL_TX,          /* from the control plane: send on the WAN */
 };
+/*
+ * A frame the control plane (IKE) sends: an Ethernet frame whose MAC
+ * addresses the worker fills in (source: its WAN MAC; destination: the
+ * neighbour entry of the next hop stored here, network order), passed
+ * through worker 0's hand-off ring with tag WORKER_HANDOFF_CTRL_TX.
+ * Unresolved next hop: an ARP request goes out and the frame is dropped
+ * (no-neighbour); IKE retransmits.
+ */
+#define WORKER_CTRL_NEXT_HOP(m) ((m)->hash.fdir.hi)
 /* Queues m for worker `owner`; worker_handoff_flush() (at the end of each
  * input stage) passes the burst's hand-offs in one ring operation per
  * owner (counted; dropped if its ring is full). */

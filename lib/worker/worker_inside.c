@@ -160,9 +160,10 @@ void worker_inside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 		}
 		struct sa_out *sa = w->peers[peer].sa_out;
 
-		/* a peer index being freed by a runtime change */
+		/* an IKEv2 peer without a CHILD_SA, or a peer index being
+		 * freed by a runtime change */
 		if (unlikely(sa == NULL)) {
-			worker_drop(w, m, STATS_DROP_NO_ROUTE, -1);
+			worker_drop(w, m, STATS_DROP_PEER_DOWN, peer);
 			continue;
 		}
 		if (unlikely(m->pkt_len - sizeof(*eth) > sa->mtu)) {

@@ -11,6 +11,7 @@
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 #include <rte_udp.h>
 
 #include "esp.h"
@@ -58,7 +59,7 @@ static enum wan_class classify(const struct worker *w, struct rte_mbuf *m, uint3
 		return WAN_BAD;
 	udp = (const struct rte_udp_hdr *)((const uint8_t *)ip + ihl);
 	if (udp->dst_port != w->udp_port)
-		return WAN_OTHER;
+		return udp->dst_port == w->ike_port && w->ike_port != 0 ? WAN_IKE : WAN_OTHER;
 	/* RFC 3948: a one-byte 0xff payload is a NAT keepalive; four zero
 	 * bytes where the SPI would be mark an IKE message. */
 	uint32_t payload = len - (uint32_t)sizeof(*eth) - ihl - (uint32_t)sizeof(*udp);
@@ -212,10 +213,20 @@ void worker_wan_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 			}
 			break;
 		case WAN_IKE:
-			w->stats->event[STATS_EV_IKE]++;
-			worker_drop(w, m, STATS_DROP_UNHANDLED, -1);
+			/* the control plane owns IKE; a full ring is an IKE
+			 * flood, shed here */
+			if (w->ike_ring == NULL) {
+				worker_drop(w, m, STATS_DROP_UNHANDLED, -1);
+			} else if (rte_ring_mp_enqueue(w->ike_ring, m) == 0) {
+				w->stats->event[STATS_EV_IKE]++;
+			} else {
+				worker_drop(w, m, STATS_DROP_IKE_FULL, -1);
+			}
 			break;
 		case WAN_KEEPALIVE:
+			w->stats->event[STATS_EV_NAT_KEEPALIVE]++;
+			rte_pktmbuf_free(m);
+			break;
 		case WAN_OTHER:
 			worker_drop(w, m, STATS_DROP_UNHANDLED, -1);
 			break;

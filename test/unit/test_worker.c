@@ -539,6 +539,19 @@ static void test_neighbour_resolution(void **state)
 	neigh_free(nt);
 }
 
+/* A UDP datagram from B's WAN address to A's, to dport, with 40 payload
+ * octets that start with the non-ESP marker (or an SPI). */
+static struct rte_mbuf *ike_frame(uint16_t dport, bool marker)
+{
+	struct rte_mbuf *m = host_ipv4(&B, IP4(198, 18, 0, 2), IP4(198, 18, 0, 1), 40, false);
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+
+	udp->dst_port = rte_cpu_to_be_16(dport);
+	memset(udp + 1, marker ? 0 : 0x11, 4);
+	return m;
+}
+
 static void test_icmp_echo_and_others(void **state)
 {
 	struct rte_mbuf *m, *out[4];
@@ -568,22 +581,99 @@ static void test_icmp_echo_and_others(void **state)
 	rte_pktmbuf_free(out[0]);
 	assert_int_equal(A.w.stats->event[STATS_EV_ICMP_ECHO], 1);
 
-	/* UDP to 4500 with the non-ESP marker: IKE, counted, dropped */
-	m = host_ipv4(&B, IP4(198, 18, 0, 2), IP4(198, 18, 0, 1), 40, false);
-	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14);
-	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
-	udp->dst_port = RTE_BE16(4500);
-	memset(udp + 1, 0, 4);
+	/* UDP to 4500 with the non-ESP marker: IKE; without an IKE ring
+	 * (no control plane) it is counted as unhandled */
+	m = ike_frame(4500, true);
 	worker_wan_input(&A.w, &m, 1);
-	assert_int_equal(A.w.stats->event[STATS_EV_IKE], 1);
+	assert_int_equal(A.w.stats->event[STATS_EV_IKE], 0);
 	/* other UDP to us, and anything to another address: unhandled */
 	m = host_ipv4(&B, IP4(198, 18, 0, 2), IP4(198, 18, 0, 1), 40, false);
 	worker_wan_input(&A.w, &m, 1);
 	m = host_ipv4(&B, IP4(198, 18, 0, 2), IP4(198, 18, 0, 3), 40, false);
 	worker_wan_input(&A.w, &m, 1);
 	assert_int_equal(A.w.stats->drop[STATS_DROP_UNHANDLED], 3);
+	/* a NAT keepalive (one 0xff byte) is counted, not a drop */
+	m = ike_frame(4500, false);
+	m->data_len = m->pkt_len = 14 + 20 + 8 + 1;
+	*rte_pktmbuf_mtod_offset(m, uint8_t *, 14 + 20 + 8) = 0xff;
+	worker_wan_input(&A.w, &m, 1);
+	assert_int_equal(A.w.stats->event[STATS_EV_NAT_KEEPALIVE], 1);
+	assert_int_equal(A.w.stats->drop[STATS_DROP_UNHANDLED], 3);
 	assert_int_equal(take(A.wan_tx, out, 4), 0);
 	assert_int_equal(take(A.in_tx, out, 4), 0);
+}
+
+/* IKE goes whole to the control plane's ring: port 500, and port 4500
+ * with the non-ESP marker; a full ring sheds the flood (ike-full). The
+ * control plane's frames leave through worker 0 with MACs filled in, or
+ * trigger an ARP request when the next hop is unknown. */
+static void test_ike_paths(void **state)
+{
+	struct rte_ring *ike = rte_ring_create("ike_t", 4, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	struct rte_ring *ho = rte_ring_create("ho_ike", 64, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	struct rte_ring *hos[1] = { ho };
+	struct worker w = A.w;
+	struct rte_mbuf *m, *out[8];
+	struct rte_ether_hdr *eth;
+	struct rte_ether_addr gw_mac = { { 0x02, 0, 0, 0, 0, 0x77 } };
+
+	(void)state;
+	assert_non_null(ike);
+	assert_non_null(ho);
+	w.ike_ring = ike;
+	w.ike_port = RTE_BE16(500);
+	w.handoff = ho;
+	w.handoffs = hos;
+	w.n_workers = 1;
+	m = ike_frame(500, false);
+	worker_wan_input(&w, &m, 1);
+	m = ike_frame(4500, true);
+	worker_wan_input(&w, &m, 1);
+	assert_int_equal(rte_ring_count(ike), 2);
+	assert_int_equal(A.w.stats->event[STATS_EV_IKE], 2);
+	/* ESP on 4500 (no marker) still goes to ESP inbound, not to IKE */
+	m = ike_frame(4500, false);
+	worker_wan_input(&w, &m, 1);
+	assert_int_equal(rte_ring_count(ike), 2);
+	/* the ring holds 3: the fourth and fifth are shed */
+	for (int i = 0; i < 3; i++) {
+		m = ike_frame(500, false);
+		worker_wan_input(&w, &m, 1);
+	}
+	assert_int_equal(rte_ring_count(ike), 3);
+	assert_int_equal(A.w.stats->drop[STATS_DROP_IKE_FULL], 2);
+	assert_int_equal(take(ike, out, 8), 3);
+	for (int i = 0; i < 3; i++)
+		rte_pktmbuf_free(out[i]);
+
+	/* control plane TX to an unknown next hop: ARP request, frame dropped */
+	m = ike_frame(500, false);
+	m->hash.usr = WORKER_HANDOFF_CTRL_TX;
+	WORKER_CTRL_NEXT_HOP(m) = IP4(198, 18, 0, 99);
+	assert_int_equal(rte_ring_enqueue(ho, m), 0);
+	assert_int_equal(worker_poll(&w), 1);
+	assert_int_equal(take(A.wan_tx, out, 8), 1);
+	eth = rte_pktmbuf_mtod(out[0], struct rte_ether_hdr *);
+	assert_int_equal(eth->ether_type, RTE_BE16(RTE_ETHER_TYPE_ARP));
+	rte_pktmbuf_free(out[0]);
+	assert_int_equal(A.w.stats->drop[STATS_DROP_NO_NEIGH], 1);
+	/* known next hop: sent with our MAC and the neighbour's */
+	neigh_learn(w.neigh, IP4(198, 18, 0, 99), &gw_mac);
+	m = ike_frame(500, false);
+	m->hash.usr = WORKER_HANDOFF_CTRL_TX;
+	WORKER_CTRL_NEXT_HOP(m) = IP4(198, 18, 0, 99);
+	assert_int_equal(rte_ring_enqueue(ho, m), 0);
+	assert_int_equal(worker_poll(&w), 1);
+	assert_int_equal(take(A.wan_tx, out, 8), 1);
+	eth = rte_pktmbuf_mtod(out[0], struct rte_ether_hdr *);
+	assert_memory_equal(&eth->dst_addr, &gw_mac, 6);
+	assert_memory_equal(&eth->src_addr, &w.wan_mac, 6);
+	assert_int_equal(out[0]->hash.usr, 0);
+	assert_int_equal(WORKER_CTRL_NEXT_HOP(out[0]), 0);
+	rte_pktmbuf_free(out[0]);
+	assert_int_equal(A.w.stats->event[STATS_EV_IKE_SENT], 1);
+	rte_ring_free(ike);
+	rte_ring_free(ho);
 }
 
 /* B accepts from A only sources in A's subnets. */
@@ -775,6 +865,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_garbage, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_seq_exhausted, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_handoff, test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_ike_paths, test_setup, test_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

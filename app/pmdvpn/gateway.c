@@ -15,6 +15,7 @@
 
 #include "esp.h"
 #include "gateway.h"
+#include "ike_gw.h"
 #include "runtime.h"
 
 #define POOL_WANT 16383u
@@ -124,6 +125,15 @@ int gateway_peer_sas(struct gateway *g, const struct conf_peer *p, unsigned idx,
 {
 	int rc;
 
+	/* an IKEv2 peer's SAs come from the control plane (ike_gw.c) */
+	if (p->ike.enabled) {
+		if (o != NULL)
+			*o = NULL;
+		if (in != NULL)
+			*in = NULL;
+		return 0;
+	}
+
 	if (in != NULL) {
 		*in = sa_in_create(g->conf->gw.crypto, p->cipher, p->spi_in, p->key_in,
 				   p->keymat_len, p->esn, p->replay_window);
@@ -155,7 +165,7 @@ static int build_peer(struct gateway *g, unsigned i, char *err, size_t errlen)
 	rc = gateway_peer_sas(g, p, i, &g->sa_out[i], &g->sa_inb[i], err, errlen);
 	if (rc != 0)
 		return rc;
-	rc = sa_table_add(g->sa_in, g->sa_inb[i]);
+	rc = g->sa_inb[i] != NULL ? sa_table_add(g->sa_in, g->sa_inb[i]) : 0;
 	if (rc != 0) {
 		snprintf(err, errlen, "peer %s: spi-in 0x%08x: %s", p->name, p->spi_in, strerror(-rc));
 		return rc;
@@ -171,8 +181,11 @@ static int build_peer(struct gateway *g, unsigned i, char *err, size_t errlen)
 			return rc;
 		}
 	}
-	if (g->sa_out[i]->mtu < g->tunnel_mtu || g->tunnel_mtu == 0)
-		g->tunnel_mtu = g->sa_out[i]->mtu;
+	/* an IKEv2 peer's SA is not there yet: ESP in UDP is the larger overhead */
+	uint16_t mtu = g->sa_out[i] != NULL ? g->sa_out[i]->mtu :
+		       esp_inner_mtu(c->gw.wan_mtu, 1);
+	if (mtu < g->tunnel_mtu || g->tunnel_mtu == 0)
+		g->tunnel_mtu = mtu;
 	return 0;
 }
 
@@ -195,6 +208,8 @@ static void init_worker(struct gateway *g, unsigned idx, unsigned lcore)
 	w->host_mac = g->hostif.host_mac;
 	w->wan_ip = c->gw.wan_ip;
 	w->udp_port = rte_cpu_to_be_16(c->gw.udp_port);
+	w->ike_port = RTE_BE16(500);
+	w->ike_ring = g->ike_ring;
 	w->sa_in = g->sa_in;
 	w->routes = g->routes;
 	w->neigh = g->wan_neigh[idx];
@@ -230,13 +245,12 @@ static int create_worker_tables(struct gateway *g, unsigned idx, char *err, size
 		snprintf(name, sizeof(name), "pmdvpn_nbl%u", idx);
 		g->lan_neigh[idx] = neigh_create(name, 1024, SOCKET_ID_ANY);
 	}
-	if (g->n_workers > 1) {
-		snprintf(name, sizeof(name), "pmdvpn_ho%u", idx);
-		g->handoff[idx] = rte_ring_create(name, WORKER_HANDOFF_RING, SOCKET_ID_ANY,
-						  RING_F_SC_DEQ);
-	}
+	/* even with one worker: the control plane sends through worker 0's */
+	snprintf(name, sizeof(name), "pmdvpn_ho%u", idx);
+	g->handoff[idx] = rte_ring_create(name, WORKER_HANDOFF_RING, SOCKET_ID_ANY,
+					  RING_F_SC_DEQ);
 	if (g->wan_neigh[idx] == NULL || (c->gw.inside == CONF_INSIDE_PORT && g->lan_neigh[idx] == NULL) ||
-	    (g->n_workers > 1 && g->handoff[idx] == NULL)) {
+	    g->handoff[idx] == NULL) {
 		snprintf(err, errlen, "cannot create the tables of worker %u: %s", idx,
 			 rte_strerror(rte_errno));
 		return -ENOMEM;
@@ -354,6 +368,9 @@ int gateway_start(struct gateway *g, const struct conf *c, struct sa_seqstate *s
 		if (rc != 0)
 			return rc;
 	}
+	rc = ike_gw_prepare(g, err, errlen);
+	if (rc != 0)
+		return rc;
 	unsigned lcore = rte_get_next_lcore(-1, 1, 0);
 	for (unsigned i = 0; i < g->n_workers; i++, lcore = rte_get_next_lcore(lcore, 1, 0)) {
 		init_worker(g, i, lcore);
@@ -373,7 +390,7 @@ int gateway_start(struct gateway *g, const struct conf *c, struct sa_seqstate *s
 		}
 		g->running = i + 1;
 	}
-	return 0;
+	return ike_gw_start(g, err, errlen);
 }
 
 void gateway_maintain(struct gateway *g)
@@ -382,7 +399,8 @@ void gateway_maintain(struct gateway *g)
 		struct sa_out *o = g->sa_out[i];
 		int rc;
 
-		if (o == NULL)
+		/* negotiated SAs reserve nothing: their keys die with them */
+		if (o == NULL || g->conf->peers[i].ike.enabled)
 			continue;
 		rc = sa_out_maintain(g->seqstate, o);
 		if (rc != 0 && !o->exhausted_logged) {
@@ -401,6 +419,7 @@ void gateway_maintain(struct gateway *g)
 
 void gateway_halt(struct gateway *g)
 {
+	ike_gw_stop(g);   /* its Deletes leave through worker 0 */
 	for (unsigned i = 0; i < g->running; i++)
 		g->workers[i].stop = true;
 	for (unsigned i = 0; i < g->running; i++)
@@ -442,6 +461,14 @@ void gateway_stop(struct gateway *g)
 	for (unsigned i = 0; i < CONF_MAX_PEERS; i++) {
 		sa_in_free(g->old_in[i]);
 		g->old_in[i] = NULL;
+	}
+	for (unsigned i = 0; i < CONF_MAX_PEERS; i++) {
+		sa_out_free(g->ike_pending_out[i]);
+		g->ike_pending_out[i] = NULL;
+	}
+	if (g->ike_ring != NULL) {
+		rte_ring_free(g->ike_ring);
+		g->ike_ring = NULL;
 	}
 	sa_table_free(g->sa_in);
 	route_free(g->routes);

@@ -55,6 +55,12 @@ struct gateway {
 	struct sa_in *old_in[CONF_MAX_PEERS];
 	uint64_t old_in_expire[CONF_MAX_PEERS];
 	unsigned rekey_linger_s;            /* default life of a replaced inbound SA */
+	/* IKEv2 (ike_gw.c): the ring the workers feed, the control thread's
+	 * state, and per peer index the new outbound SA of a rekey we
+	 * answered, held back until the initiator deletes the old SA. */
+	struct rte_ring *ike_ring;
+	struct ike_gw *ike;
+	struct sa_out *ike_pending_out[CONF_MAX_PEERS];
 };
 
 /* The SAs of peer p at index idx (outbound with its sequence numbers

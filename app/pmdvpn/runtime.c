@@ -49,6 +49,7 @@
 #include <rte_errno.h>
 #include <rte_lcore.h>
 
+#include "ike_gw.h"
 #include "runtime.h"
 
 /* The next state, per peer index. */
@@ -360,6 +361,14 @@ static int next_commit(struct gateway *g, struct rt_next *n, FILE *f)
 	old_conf = g->live;
 	memcpy(old_conf, n->conf, sizeof(*old_conf));
 	next_free(n);
+	/* a held-back outbound SA whose peer went or lost its SAs */
+	for (unsigned i = 0; i < CONF_MAX_PEERS; i++) {
+		if (g->ike_pending_out[i] != NULL &&
+		    (g->sa_out[i] == NULL || !g->live->peers[i].ike.enabled)) {
+			sa_out_free(g->ike_pending_out[i]);
+			g->ike_pending_out[i] = NULL;
+		}
+	}
 	return 0;
 }
 
@@ -376,6 +385,13 @@ static int renew_sas(struct gateway *g, struct rt_next *n, unsigned i, unsigned 
 	if (rc != 0) {
 		fprintf(f, "%s\n", err);
 		return -1;
+	}
+	if (n->conf->peers[i].ike.enabled && (diff & (CONF_DIFF_OUT | CONF_DIFF_IN | CONF_DIFF_IKE))) {
+		/* renegotiated after the change (ike_gw_sync) */
+		n->out[i] = NULL;
+		n->in[i] = NULL;
+		n->old_in[i] = NULL;
+		n->conf->peers[i].spi_in = n->conf->peers[i].spi_out = 0;
 	}
 	if (o != NULL)
 		n->out[i] = o;
@@ -427,6 +443,7 @@ int runtime_peer_add(struct gateway *g, const char *name, const char *kv, FILE *
 	if (next_commit(g, n, f) != 0)
 		goto fail;
 	fprintf(f, "peer %s added (index %d)\n", name, idx);
+	ike_gw_sync(g, f);
 	explicit_bzero(p, sizeof(*p));
 	free(p);
 	return 0;
@@ -452,6 +469,7 @@ int runtime_peer_del(struct gateway *g, const char *name, FILE *f)
 	if (next_commit(g, n, f) != 0)
 		return -1;
 	fprintf(f, "peer %s deleted\n", name);
+	ike_gw_sync(g, f);
 	return 0;
 }
 
@@ -491,6 +509,7 @@ int runtime_peer_set(struct gateway *g, const char *name, const char *key, const
 	if (next_commit(g, n, f) != 0)
 		return -1;
 	fprintf(f, "peer %s: %s set\n", name, key);
+	ike_gw_sync(g, f);
 	return 0;
 }
 
@@ -506,6 +525,10 @@ int runtime_sa_rekey(struct gateway *g, const char *name, const struct console_r
 
 	if (idx < 0) {
 		fprintf(f, "no peer named '%s' (show peers lists them)\n", name);
+		return -1;
+	}
+	if (g->live->peers[idx].ike.enabled) {
+		fprintf(f, "peer %s negotiates its keys (IKEv2): use `ike rekey %s`\n", name, name);
 		return -1;
 	}
 	n = next_begin(g, f);
@@ -674,6 +697,7 @@ int runtime_reload(struct gateway *g, FILE *f)
 	}
 	fprintf(f, "reload: %s: %u peer(s) added, %u removed, %u changed\n", c->path, added,
 		removed, changed);
+	ike_gw_sync(g, f);
 	conf_free(c);
 	return 0;
 fail:
@@ -686,6 +710,7 @@ void runtime_maintain(struct gateway *g)
 {
 	uint64_t now = now_tsc();
 	struct rt_next *n = NULL;
+	bool pending_taken[CONF_MAX_PEERS] = { false };
 
 	for (unsigned i = 0; i < CONF_MAX_PEERS; i++) {
 		if (g->old_in[i] == NULL || now < g->old_in_expire[i])
@@ -697,9 +722,110 @@ void runtime_maintain(struct gateway *g)
 		fprintf(stdout, "pmdvpn: peer %s: replaced inbound SA 0x%08x aged out\n",
 			g->live->peers[i].name, g->old_in[i]->spi);
 		n->old_in[i] = NULL;
+		if (g->ike_pending_out[i] != NULL) {
+			n->out[i] = g->ike_pending_out[i];
+			n->conf->peers[i].spi_out = n->out[i]->spi;
+			pending_taken[i] = true;
+		}
 	}
-	if (n != NULL)
-		next_commit(g, n, stderr);
+	if (n == NULL)
+		return;
+	for (unsigned i = 0; i < CONF_MAX_PEERS; i++)
+		if (pending_taken[i])
+			g->ike_pending_out[i] = NULL;  /* n owns it now */
+	next_commit(g, n, stderr);
+}
+
+/* ------------------------------------------------------------------ IKEv2 */
+
+int runtime_ike_child_up(struct gateway *g, unsigned idx, struct sa_out *o, struct sa_in *in,
+			 uint32_t old_spi_in, uint32_t old_spi_out, bool defer_out, FILE *f)
+{
+	const char *name = g->live->peers[idx].name;
+	struct rt_next *n;
+	bool held = false;
+
+	if (idx >= g->live->n_peers || !g->live->peers[idx].ike.enabled) {
+		sa_out_free(o);
+		sa_in_free(in);
+		return -1;
+	}
+	n = next_begin(g, f);
+	if (n == NULL) {
+		sa_out_free(o);
+		sa_in_free(in);
+		return -1;
+	}
+	n->in[idx] = in;
+	if (old_spi_in != 0 && g->sa_inb[idx] != NULL && g->sa_inb[idx]->spi == old_spi_in) {
+		/* make-before-break: the old SA decrypts until its DELETE */
+		n->old_in[idx] = g->sa_inb[idx];
+		n->old_in_expire[idx] = now_tsc() + rte_get_timer_hz() * RUNTIME_IKE_LINGER_S;
+	}
+	if (defer_out && g->sa_out[idx] != NULL && g->sa_out[idx]->spi == old_spi_out)
+		held = true;
+	else
+		n->out[idx] = o;
+	n->conf->peers[idx].cipher = in->alg;
+	n->conf->peers[idx].spi_in = in->spi;
+	if (!held)
+		n->conf->peers[idx].spi_out = o->spi;
+	if (next_commit(g, n, f) != 0) {
+		/* the abort freed what n held (in, and o unless held back) */
+		if (held)
+			sa_out_free(o);
+		return -1;
+	}
+	if (held) {
+		sa_out_free(g->ike_pending_out[idx]);
+		g->ike_pending_out[idx] = o;
+	}
+	fprintf(f, "pmdvpn: peer %s: CHILD_SA installed: spi-in 0x%08x spi-out 0x%08x%s\n", name,
+		in->spi, o->spi, held ? " (outbound after the old SA's delete)" : "");
+	fflush(f);
+	return 0;
+}
+
+int runtime_ike_child_down(struct gateway *g, unsigned idx, uint32_t spi_in, uint32_t spi_out,
+			   FILE *f)
+{
+	struct rt_next *n;
+	struct sa_out *take = NULL;
+
+	if (idx >= g->live->n_peers || !g->live->peers[idx].ike.enabled)
+		return 0;
+	if (g->old_in[idx] != NULL && g->old_in[idx]->spi == spi_in) {
+		/* a rekey's old SA: its DELETE came */
+		n = next_begin(g, f);
+		if (n == NULL)
+			return -1;
+		n->old_in[idx] = NULL;
+		if (g->ike_pending_out[idx] != NULL && g->sa_out[idx] != NULL &&
+		    g->sa_out[idx]->spi == spi_out) {
+			take = g->ike_pending_out[idx];
+			n->out[idx] = take;
+			n->conf->peers[idx].spi_out = take->spi;
+		}
+	} else if (g->sa_inb[idx] != NULL && g->sa_inb[idx]->spi == spi_in) {
+		/* the peer's CHILD_SA itself: down until renegotiated */
+		n = next_begin(g, f);
+		if (n == NULL)
+			return -1;
+		n->in[idx] = NULL;
+		n->out[idx] = NULL;
+		n->old_in[idx] = NULL;
+		n->conf->peers[idx].spi_in = n->conf->peers[idx].spi_out = 0;
+	} else {
+		return 0;       /* already gone (peer changed or removed) */
+	}
+	if (take != NULL)
+		g->ike_pending_out[idx] = NULL;  /* n owns it now (installed or freed) */
+	if (next_commit(g, n, f) != 0)
+		return -1;
+	fprintf(f, "pmdvpn: peer %s: CHILD_SA 0x%08x/0x%08x removed%s\n", g->live->peers[idx].name,
+		spi_in, spi_out, take != NULL ? ", outbound switched to the new SA" : "");
+	fflush(f);
+	return 0;
 }
 
 /* ------------------------------------------------------- console hooks */

@@ -20,6 +20,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -34,7 +36,9 @@
 #include <cmdline_socket.h>
 
 #include <rte_ethdev.h>
+#include <rte_log.h>
 
+#include "capture.h"
 #include "console_priv.h"
 
 #define PROMPT "pmdvpn> "
@@ -48,10 +52,15 @@ static __thread FILE *cons_out;        /* where this thread's command writes */
 void console_env_set(const struct console_env *env)
 {
 	pthread_mutex_lock(&cons_lock);
-	if (env != NULL)
+	if (env != NULL) {
 		cons_env = *env;
-	else
+	} else {
+		/* A capture hooks the env's ports: it ends with the env, while
+		 * the workers still run (their quiescent states let it free
+		 * its callbacks). */
+		capture_stop_all();
 		memset(&cons_env, 0, sizeof(cons_env));
+	}
 	cons_env_ok = env != NULL;
 	pthread_mutex_unlock(&cons_lock);
 }
@@ -419,6 +428,231 @@ static void do_set_backoff(FILE *f, const struct console_env *e, const struct cm
 	fprintf(f, "idle-backoff %s on %u worker(s)\n", on ? "on" : "off", e->n_workers);
 }
 
+/* ------------------------------------------------------------- capture */
+
+/* The ethdev behind a port name of the console ("wan", "inside"), or
+ * RTE_MAX_ETHPORTS having said why there is none. */
+static uint16_t capture_port(FILE *f, const struct console_env *e, const char *name)
+{
+	if (strcmp(name, "wan") == 0) {
+		if (e->wan_port < RTE_MAX_ETHPORTS)
+			return e->wan_port;
+		fprintf(f, "capture: the gateway has no WAN port here (nothing started)\n");
+	} else if (strcmp(name, "inside") == 0) {
+		if (e->inside_port < RTE_MAX_ETHPORTS)
+			return e->inside_port;
+		fprintf(f, "capture: the inside is a %s, not an ethdev port: capture on the inside "
+			"needs inside-offload = no (net_tap) or a LAN port; capture the wan, or "
+			"tcpdump -i %s on the host (nothing started)\n",
+			e->inside_kind != NULL ? e->inside_kind : "vtap",
+			e->inside_ifname != NULL ? e->inside_ifname : "the inside interface");
+	} else {
+		fprintf(f, "capture: unknown port '%.32s': use wan or inside (nothing started)\n", name);
+	}
+	return RTE_MAX_ETHPORTS;
+}
+
+#define CAPTURE_USAGE "usage: capture start wan|inside FILE.pcapng [count N]"
+
+static void do_capture_start(FILE *f, const struct console_env *e, const struct cmd_words *r,
+			     struct cmdline *cl)
+{
+	const struct cmd_multi *m = (const struct cmd_multi *)r;
+	char rest[sizeof(m->rest)], *words[4];
+	unsigned long long count = 0;
+	struct rte_rcu_qsbr *qs;
+	uint16_t port;
+	unsigned n;
+
+	(void)cl;
+	snprintf(rest, sizeof(rest), "%s", m->rest);
+	n = split_words(rest, words, 3);
+	if (n == 3 && strcmp(words[1], "count") == 0) {
+		char *end;
+
+		errno = 0;
+		count = strtoull(words[2], &end, 10);
+		if (errno != 0 || end == words[2] || *end != '\0' || words[2][0] == '-' ||
+		    count == 0) {
+			fprintf(f, "capture start: count expects a number of packets >= 1, got "
+				"'%.32s' (nothing started)\n", words[2]);
+			return;
+		}
+	} else if (n != 1) {
+		fprintf(f, CAPTURE_USAGE " (one file name without spaces; nothing started)\n");
+		return;
+	}
+	port = capture_port(f, e, m->w[2]);
+	if (port == RTE_MAX_ETHPORTS)
+		return;
+	/* The workers share one QSBR variable: it tells when none of them can
+	 * still be inside a removed callback. */
+	qs = e->n_workers > 0 && e->workers != NULL ? e->workers[0].qsbr : NULL;
+	capture_start(port, m->w[2], words[0], count, qs, f);
+}
+
+/* `capture start PORT` without a file. */
+static void do_capture_usage(FILE *f, const struct console_env *e, const struct cmd_words *r,
+			     struct cmdline *cl)
+{
+	(void)e; (void)r; (void)cl;
+	fprintf(f, CAPTURE_USAGE " (nothing started)\n");
+}
+
+static void do_capture_stop(FILE *f, const struct console_env *e, const struct cmd_words *r,
+			    struct cmdline *cl)
+{
+	(void)e; (void)r; (void)cl;
+	capture_stop(f);
+}
+
+static void do_show_capture(FILE *f, const struct console_env *e, const struct cmd_words *r,
+			    struct cmdline *cl)
+{
+	struct capture_status st;
+
+	(void)e; (void)r; (void)cl;
+	if (!capture_get_status(&st)) {
+		fprintf(f, "capture none\n");
+		return;
+	}
+	fprintf(f, "capture %s port %s (%u) file %s written %" PRIu64 " limit %" PRIu64
+		" drop-ring %" PRIu64 " drop-nombuf %" PRIu64 " drop-write %" PRIu64 "\n",
+		st.active ? (st.complete ? "complete" : "running") : "stopped", st.name, st.port,
+		st.path, st.written, st.limit, st.drop_ring, st.drop_nombuf, st.drop_write);
+}
+
+/* ----------------------------------------------------------------- logs */
+
+static const char *const log_levels[] = {
+	[RTE_LOG_EMERG] = "emerg", [RTE_LOG_ALERT] = "alert", [RTE_LOG_CRIT] = "crit",
+	[RTE_LOG_ERR] = "err", [RTE_LOG_WARNING] = "warning", [RTE_LOG_NOTICE] = "notice",
+	[RTE_LOG_INFO] = "info", [RTE_LOG_DEBUG] = "debug",
+};
+
+/* A level by name (syslog's, as EAL's --log-level, with the long forms
+ * rte_log_dump prints) or number 1..8; 0 if neither. */
+static uint32_t parse_log_level(const char *s)
+{
+	static const struct { const char *name; uint32_t level; } alias[] = {
+		{ "emergency", RTE_LOG_EMERG }, { "critical", RTE_LOG_CRIT },
+		{ "error", RTE_LOG_ERR }, { "warn", RTE_LOG_WARNING },
+	};
+	char *end;
+	unsigned long v;
+
+	for (uint32_t l = RTE_LOG_EMERG; l <= RTE_LOG_DEBUG; l++)
+		if (strcmp(s, log_levels[l]) == 0)
+			return l;
+	for (unsigned i = 0; i < RTE_DIM(alias); i++)
+		if (strcmp(s, alias[i].name) == 0)
+			return alias[i].level;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno == 0 && end != s && *end == '\0' && s[0] != '-' && v >= RTE_LOG_EMERG &&
+	    v <= RTE_LOG_DEBUG)
+		return (uint32_t)v;
+	return 0;
+}
+
+/* Calls fn(f, name, level) for each registered log type whose name
+ * matches pattern (a glob, as rte_log_set_level_pattern's). DPDK 22.11
+ * has no iterator over the types: their names come from rte_log_dump().
+ * Returns the number of matches, -1 without memory. */
+static int log_types_each(const char *pattern, FILE *f,
+			  void (*fn)(FILE *f, const char *name, uint32_t level))
+{
+	char *buf = NULL, *line, *save = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	int n = 0;
+
+	if (mem == NULL)
+		return -1;
+	rte_log_dump(mem);
+	fclose(mem);
+	for (line = strtok_r(buf, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		unsigned id;
+		char name[128];
+		int level;
+
+		if (sscanf(line, "id %u: %127[^,],", &id, name) != 2 ||
+		    fnmatch(pattern, name, 0) != 0)
+			continue;
+		level = rte_log_get_level(id);
+		if (level < 0)
+			continue;
+		n++;
+		if (fn != NULL)
+			fn(f, name, (uint32_t)level);
+	}
+	free(buf);
+	return n;
+}
+
+static void print_log_type(FILE *f, const char *name, uint32_t level)
+{
+	fprintf(f, "log %s %s\n", name, level >= RTE_LOG_EMERG && level <= RTE_LOG_DEBUG ?
+		log_levels[level] : "?");
+}
+
+static void show_log(FILE *f, const char *pattern)
+{
+	uint32_t g = rte_log_get_global_level();
+	int n;
+
+	fprintf(f, "log global %s\n", g >= RTE_LOG_EMERG && g <= RTE_LOG_DEBUG ?
+		log_levels[g] : "?");
+	n = log_types_each(pattern, f, print_log_type);
+	if (n < 0)
+		fprintf(f, "out of memory\n");
+	else if (n == 0)
+		fprintf(f, "(no log type matches '%.64s': show log PATTERN, e.g. show log 'lib.*')\n",
+			pattern);
+}
+
+static void do_show_log(FILE *f, const struct console_env *e, const struct cmd_words *r,
+			struct cmdline *cl)
+{
+	(void)e; (void)cl;
+	show_log(f, r->w[2][0] != '\0' ? r->w[2] : "pmdvpn*");
+}
+
+static void do_set_log(FILE *f, const struct console_env *e, const struct cmd_words *r,
+		       struct cmdline *cl)
+{
+	const char *type = r->w[2];
+	uint32_t level = parse_log_level(r->w[3]);
+	int n;
+
+	(void)e; (void)cl;
+	if (level == 0) {
+		fprintf(f, "set log: unknown level '%.32s': emerg alert crit err warning notice "
+			"info debug, or 1..8 (nothing changed)\n", r->w[3]);
+		return;
+	}
+	if (strcmp(type, "global") == 0) {
+		rte_log_set_global_level(level);
+		fprintf(f, "log global %s\n", log_levels[level]);
+		return;
+	}
+	n = log_types_each(type, f, NULL);
+	if (n < 0) {
+		fprintf(f, "out of memory (nothing changed)\n");
+		return;
+	}
+	if (n == 0) {
+		fprintf(f, "set log: no log type matches '%.64s' (show log PATTERN lists them; "
+			"nothing changed)\n", type);
+		return;
+	}
+	if (rte_log_set_level_pattern(type, level) != 0) {
+		fprintf(f, "set log: cannot set '%.64s' (nothing changed)\n", type);
+		return;
+	}
+	fprintf(f, "log level %s for %d type(s) matching '%s'\n", log_levels[level], n, type);
+}
+
 static void do_help(FILE *f, const struct console_env *e, const struct cmd_words *r,
 		    struct cmdline *cl);
 
@@ -464,6 +698,12 @@ static cmdline_parse_token_string_t t_set0 = WORD(0, "set");
 static cmdline_parse_token_string_t t_burst = WORD(1, "burst");
 static cmdline_parse_token_string_t t_backoff = WORD(1, "idle-backoff");
 static cmdline_parse_token_string_t t_onoff = WORD(2, "on#off");
+static cmdline_parse_token_string_t t_capture0 = WORD(0, "capture");
+static cmdline_parse_token_string_t t_cap_start = WORD(1, "start");
+static cmdline_parse_token_string_t t_cap_stop = WORD(1, "stop");
+static cmdline_parse_token_string_t t_capture1 = WORD(1, "capture");
+static cmdline_parse_token_string_t t_log = WORD(1, "log");
+static cmdline_parse_token_string_t t_word3 = WORD(3, NULL);
 
 #define T(tok) ((void *)&tok)
 
@@ -529,6 +769,26 @@ INST(cmd_set_burst, do_set_burst, "set burst <n>: packets per rx burst (1..64)",
 INST(cmd_set_backoff, do_set_backoff,
      "set idle-backoff on|off: workers pause/sleep after empty polls (on) or spin (off)",
      T(t_set0), T(t_backoff), T(t_onoff));
+INST(cmd_capture_start, do_capture_start,
+     "capture start wan|inside <file.pcapng> [count N]: both directions of a port into a "
+     "pcapng file (the wan: ESP; the inside: clear text)",
+     T(t_capture0), T(t_cap_start), T(t_mname2), T(t_rest));
+INST(cmd_capture_start_nofile, do_capture_usage,
+     "capture start wan|inside: (which file?)", T(t_capture0), T(t_cap_start), T(t_name2));
+INST(cmd_capture_stop, do_capture_stop,
+     "capture stop: end the capture; says how many packets were written and dropped",
+     T(t_capture0), T(t_cap_stop));
+INST(cmd_show_capture, do_show_capture,
+     "show capture: the current (or last) capture: port, file, packets, drops",
+     T(t_show), T(t_capture1));
+INST(cmd_set_log, do_set_log,
+     "set log <type> <level>: DPDK log level (emerg..debug or 1..8) of the types matching "
+     "<type> (a glob, e.g. 'lib.*'; 'global' for the global level)",
+     T(t_set0), T(t_log), T(t_name2), T(t_word3));
+INST(cmd_show_log_all, do_show_log, "show log: the global and pmdvpn's log levels",
+     T(t_show), T(t_log));
+INST(cmd_show_log, do_show_log, "show log <type>: the log levels of the types matching <type>",
+     T(t_show), T(t_log), T(t_name2));
 INST(cmd_quit, do_quit,
      "quit: stop the gateway (drains, wipes keys, removes its host routes)", T(t_quit));
 INST(cmd_help, do_help, "help: list the commands", T(t_help));
@@ -543,7 +803,9 @@ static cmdline_parse_ctx_t console_ctx[] = {
 	/* runtime changes */
 	&cmd_peer_add, &cmd_peer_del, &cmd_peer_set, &cmd_sa_rekey, &cmd_sa_retire, &cmd_reload,
 	&cmd_set_burst, &cmd_set_backoff,
-	/* (later: set log, capture) */
+	/* capture, logs */
+	&cmd_capture_start, &cmd_capture_start_nofile, &cmd_capture_stop, &cmd_show_capture, &cmd_set_log,
+	&cmd_show_log_all, &cmd_show_log,
 	&cmd_quit, &cmd_help,
 	NULL,
 };

@@ -10,8 +10,9 @@
  * application fills and keeps alive; the console owns nothing in it.
  * Commands only read state (counters are read racily, which is fine for
  * 64-bit counters on x86-64), except `clear stats` (a memset that may race
- * with a worker's increment: a counter may keep one stale increment) and
- * `quit` (sets *stop).
+ * with a worker's increment: a counter may keep one stale increment),
+ * `quit` (sets *stop), `set log` (DPDK log levels) and `capture` (ethdev
+ * callbacks on a port, lib/capture).
  */
 #ifndef PMDVPN_CONSOLE_H
 #define PMDVPN_CONSOLE_H
@@ -94,7 +95,9 @@ struct console_env {
 /*
  * Publishes env (copied) to the console and telemetry; NULL withdraws it
  * and returns only once no command is reading it any more, so the caller
- * may then free what it pointed to.
+ * may then free what it pointed to. Withdrawing also stops a running
+ * `capture` (capture_stop_all(): its file is complete): call it while the
+ * workers still run and before the ports are closed.
  */
 void console_env_set(const struct console_env *env);
 /* For readers in other libraries (telemetry): locks out console_env_set()

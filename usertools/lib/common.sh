@@ -43,6 +43,11 @@ PV_PKGS_run="iproute2 iputils-ping iperf3 ethtool tcpdump procps psmisc jq util-
 # kernel-libipsec; nothing is started as a service).
 PV_PKGS_run="$PV_PKGS_run strongswan-charon strongswan-swanctl libcharon-extra-plugins
 	libstrongswan-extra-plugins"
+# tshark reads the console's pcapng captures back (test_capture.sh). Its
+# wireshark-common asks a debconf question (may non-root users capture?):
+# pv_install_deps installs with DEBIAN_FRONTEND=noninteractive, which takes
+# the default (no) and never stops for input.
+PV_PKGS_run="$PV_PKGS_run tshark"
 
 pv_missing_pkgs() {
 	local p

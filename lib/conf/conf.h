@@ -234,4 +234,13 @@ int conf_peer_clash(const struct conf *c, const struct conf_peer *p, unsigned sk
 /* Formats a prefix as text ("198.19.1.0/24"); returns buf. */
 const char *conf_prefix_str(const struct conf_prefix *p, char *buf, size_t len);
 
+/* An IKEv2 identity as the config writes it ("198.18.0.2", "gw.example",
+ * "ops@example"); returns buf. */
+const char *conf_ike_id_str(const struct conf_ike_id *id, char *buf, size_t len);
+
+/* A peer's proposals in strongSwan names, as "ike =" / "esp =" take them
+ * ("aes256gcm16-prfsha384-x25519, ..."); truncated to len; returns buf. */
+const char *conf_ike_props_str(const struct conf_ike *ike, char *buf, size_t len);
+const char *conf_esp_props_str(const struct conf_ike *ike, char *buf, size_t len);
+
 #endif

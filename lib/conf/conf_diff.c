@@ -27,6 +27,32 @@ static bool subnets_same(const struct conf_peer *a, const struct conf_peer *b)
 	return true;
 }
 
+static bool id_same(const struct conf_ike_id *a, const struct conf_ike_id *b)
+{
+	return a->type == b->type && a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+}
+
+/* Field by field: the structs may come from different copies, whose
+ * padding and unused array tails need not agree. */
+static bool ike_same(const struct conf_ike *a, const struct conf_ike *b)
+{
+	if (a->enabled != b->enabled || a->psk_len != b->psk_len ||
+	    memcmp(a->psk, b->psk, a->psk_len) != 0 ||
+	    !id_same(&a->local_id, &b->local_id) || !id_same(&a->remote_id, &b->remote_id) ||
+	    a->n_ike != b->n_ike || a->n_esp != b->n_esp || a->rekey_s != b->rekey_s ||
+	    a->ike_rekey_s != b->ike_rekey_s || a->dpd_s != b->dpd_s ||
+	    a->initiate != b->initiate)
+		return false;
+	for (unsigned i = 0; i < a->n_ike && i < CONF_IKE_MAX_PROPS; i++)
+		if (a->ike[i].encr != b->ike[i].encr || a->ike[i].keylen != b->ike[i].keylen ||
+		    a->ike[i].prf != b->ike[i].prf || a->ike[i].dh != b->ike[i].dh)
+			return false;
+	for (unsigned i = 0; i < a->n_esp && i < CONF_IKE_MAX_PROPS; i++)
+		if (a->esp[i].encr != b->esp[i].encr || a->esp[i].keylen != b->esp[i].keylen)
+			return false;
+	return true;
+}
+
 unsigned conf_peer_diff(const struct conf_peer *a, const struct conf_peer *b)
 {
 	unsigned d = 0;
@@ -42,6 +68,13 @@ unsigned conf_peer_diff(const struct conf_peer *a, const struct conf_peer *b)
 		d |= CONF_DIFF_IN;
 	if (!subnets_same(a, b))
 		d |= CONF_DIFF_SUBNETS;
+	/* An IKEv2 peer's endpoint, encapsulation and ESN are what its IKE SA
+	 * talks to and offers (the static fields keep their flags above). */
+	if (!ike_same(&a->ike, &b->ike) ||
+	    (a->ike.enabled && (a->endpoint_ip != b->endpoint_ip ||
+				a->endpoint_port != b->endpoint_port ||
+				a->udp_encap != b->udp_encap || a->esn != b->esn)))
+		d |= CONF_DIFF_IKE;
 	return d;
 }
 
@@ -78,7 +111,7 @@ int conf_gateway_diff(const struct conf_gateway *a, const struct conf_gateway *b
 int conf_peer_clash(const struct conf *c, const struct conf_peer *p, unsigned skip,
 		    char *err, size_t errlen)
 {
-	char buf[64];
+	char buf[64], idbuf[CONF_IKE_ID_MAX + 1];
 
 	for (unsigned i = 0; i < c->n_peers; i++) {
 		const struct conf_peer *o = &c->peers[i];
@@ -89,12 +122,22 @@ int conf_peer_clash(const struct conf *c, const struct conf_peer *p, unsigned sk
 			snprintf(err, errlen, "a peer named '%s' exists", p->name);
 			return -1;
 		}
-		if (o->spi_in == p->spi_in) {
+		/* IKEv2 peers have no SPIs (0) until a CHILD_SA is negotiated,
+		 * and are told apart by their remote-id. */
+		bool both_static = !o->ike.enabled && !p->ike.enabled;
+
+		if (o->ike.enabled && p->ike.enabled && id_same(&o->ike.remote_id,
+								  &p->ike.remote_id)) {
+			snprintf(err, errlen, "remote-id %s is also peer %s's",
+				 conf_ike_id_str(&p->ike.remote_id, idbuf, sizeof(idbuf)), o->name);
+			return -1;
+		}
+		if (both_static && o->spi_in == p->spi_in) {
 			snprintf(err, errlen, "spi-in 0x%08x is already used by peer %s", p->spi_in,
 				 o->name);
 			return -1;
 		}
-		if (o->spi_out == p->spi_out) {
+		if (both_static && o->spi_out == p->spi_out) {
 			snprintf(err, errlen, "spi-out 0x%08x is already used by peer %s",
 				 p->spi_out, o->name);
 			return -1;

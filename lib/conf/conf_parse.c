@@ -9,6 +9,9 @@
  * Nothing here is DPDK and nothing touches the host, except reading the
  * key files a config names.
  *
+ * The keys of an IKEv2 peer (psk, ids, proposals, times) are conf_ike.c's;
+ * what the two files share is conf_priv.h.
+ *
  * Key material only ever lives in the line buffer, the key file buffer and
  * the conf_peer itself; the first two are wiped as soon as they are used,
  * and error messages never echo a key value.
@@ -25,66 +28,17 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "conf_priv.h"
 
 #define CONF_FILE_MAX (1u << 20)  /* 1 MiB */
 #define CONF_LINE_MAX 4096
 #define KEYFILE_MAX 4096
-#define ECHO_MAX 64               /* at most this much of a value in messages */
 #define DEFAULT_PORT 4500
 #define DEFAULT_STATE_FILE "/var/lib/pmdvpn/seq.state"
 #define DEFAULT_INSIDE_NAME "vpn0"
 
-enum section { SEC_NONE, SEC_GATEWAY, SEC_PEER };
-
-enum key_id {
-	/* [gateway] */
-	K_WAN, K_WAN_ADDRESS, K_WAN_GATEWAY, K_INSIDE, K_INSIDE_NAME,
-	K_INSIDE_ADDRESS, K_NEIGHBOUR, K_STATE_FILE, K_CRYPTO, K_WAN_MTU,
-	K_UDP_PORT, K_INSIDE_OFFLOAD,
-	/* [peer NAME] */
-	K_ENDPOINT, K_SUBNETS, K_CIPHER, K_SPI_OUT, K_KEY_OUT, K_KEY_OUT_FILE,
-	K_SPI_IN, K_KEY_IN, K_KEY_IN_FILE, K_ESN, K_REPLAY_WINDOW, K_ENCAP,
-	K_MAX
-};
-
-struct parser;
-typedef int (*key_fn)(struct parser *p, char *val);
-
-struct key_def {
-	const char *name;
-	enum section sec;
-	bool repeatable;
-	key_fn fn;
-};
-
-/* The key material of one direction while its section is being read. */
-struct keymat_src {
-	enum key_id id;         /* K_KEY_OUT / K_KEY_OUT_FILE / ... that set it */
-	unsigned line;          /* 0: not given */
-	size_t n;               /* decoded length, may exceed what was stored */
-};
-
-struct parser {
-	struct conf *c;
-	const char *name;                /* config name, for messages */
-	char dir[PATH_MAX];              /* its directory; "" = current */
-	char *err;
-	size_t errlen;
-	unsigned line;
-	enum section sec;
-	unsigned sec_line;               /* line of the current header */
-	unsigned gw_line;                /* line of [gateway]; 0 = none yet */
-	unsigned key_line[K_MAX];        /* where each key was seen in this section */
-	struct conf_peer *peer;          /* peer being read */
-	struct keymat_src src_out, src_in;
-	bool peer_only;                  /* conf_parse_peer(): no headers */
-};
-
-static int perr(struct parser *p, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int
-perr(struct parser *p, unsigned line, const char *fmt, ...)
+int
+conf_perr(struct parser *p, unsigned line, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -101,9 +55,6 @@ perr(struct parser *p, unsigned line, const char *fmt, ...)
 	va_end(ap);
 	return -1;
 }
-
-/* Errors about the key being read report at the current line. */
-#define ERR(p, ...) perr((p), (p)->line, __VA_ARGS__)
 
 /* ---- small lexical helpers (locale independent) ---- */
 
@@ -150,8 +101,8 @@ name_ok(const char *s, size_t max)
 	return i > 0;
 }
 
-static char *
-trim(char *s)
+char *
+conf_trim(char *s)
 {
 	char *e;
 
@@ -197,8 +148,8 @@ parse_uint(const char *s, bool hex_ok, uint64_t max, uint64_t *out)
  * Hex with an optional 0x prefix. Decodes into out while it fits and counts
  * all bytes in *n, so a too long key can be reported with its length.
  */
-static int
-hex_decode(const char *s, uint8_t *out, size_t outmax, size_t *n)
+int
+conf_hex_decode(const char *s, uint8_t *out, size_t outmax, size_t *n)
 {
 	size_t i, len;
 	int hi, lo;
@@ -339,8 +290,8 @@ parse_mac(const char *s, uint8_t mac[6])
 }
 
 /* Splits a comma separated list in place; returns the next item or NULL. */
-static char *
-next_item(char **cursor)
+char *
+conf_next_item(char **cursor)
 {
 	char *s = *cursor, *comma;
 
@@ -353,7 +304,7 @@ next_item(char **cursor)
 	} else {
 		*cursor = NULL;
 	}
-	return trim(s);
+	return conf_trim(s);
 }
 
 /* Devargs: printable, no spaces, fits its buffer. */
@@ -413,8 +364,8 @@ resolve_path(struct parser *p, const char *key, const char *val, char *out, size
 	return 0;
 }
 
-static int
-parse_bool(const char *s, bool *out)
+int
+conf_parse_bool(const char *s, bool *out)
 {
 	static const char *const yes[] = { "yes", "true", "on", "1" };
 	static const char *const no[] = { "no", "false", "off", "0" };
@@ -505,7 +456,7 @@ gw_inside(struct parser *p, char *val)
 static int
 gw_inside_offload(struct parser *p, char *val)
 {
-	if (parse_bool(val, &p->c->gw.inside_offload) < 0)
+	if (conf_parse_bool(val, &p->c->gw.inside_offload) < 0)
 		return ERR(p, "inside-offload: expected yes or no, got '%.*s'", ECHO_MAX, val);
 	return 0;
 }
@@ -529,7 +480,7 @@ gw_inside_address(struct parser *p, char *val)
 	struct conf_prefix pfx;
 	unsigned i;
 
-	while ((item = next_item(&cur)) != NULL) {
+	while ((item = conf_next_item(&cur)) != NULL) {
 		if (*item == '\0')
 			return ERR(p, "inside-address: empty list entry");
 		if (parse_prefix(p, "inside-address", item, false, &pfx) < 0)
@@ -561,7 +512,7 @@ gw_neighbour(struct parser *p, char *val)
 	if (*mac == '\0')
 		return ERR(p, "neighbour: expected 'IPV4 MAC'");
 	*mac++ = '\0';
-	mac = trim(mac);
+	mac = conf_trim(mac);
 	if (parse_ipv4(val, &nb.ip) < 0 || !ipv4_unicast(nb.ip))
 		return ERR(p, "neighbour: '%.*s' is not a unicast IPv4 address", ECHO_MAX, val);
 	if (parse_mac(mac, nb.mac) < 0)
@@ -623,7 +574,9 @@ peer_endpoint(struct parser *p, char *val)
 {
 	struct conf_peer *peer = p->peer;
 	char *colon = strchr(val, ':');
-	uint64_t port = DEFAULT_PORT;
+	/* An IKEv2 peer's port is the IKE port; in a file, psk may come after
+	 * the endpoint: conf_ike_finish_peer() then fixes a default port. */
+	uint64_t port = peer->ike.enabled ? CONF_IKE_PORT : DEFAULT_PORT;
 
 	if (colon != NULL) {
 		*colon = '\0';
@@ -636,6 +589,7 @@ peer_endpoint(struct parser *p, char *val)
 	if (!ipv4_unicast(peer->endpoint_ip) || peer->endpoint_ip == 0xffffffffu)
 		return ERR(p, "endpoint: '%.*s' is not a unicast address", ECHO_MAX, val);
 	peer->endpoint_port = (uint16_t)port;
+	p->ep_port_given = colon != NULL;
 	return 0;
 }
 
@@ -648,7 +602,7 @@ peer_subnets(struct parser *p, char *val)
 	char buf[INET6_ADDRSTRLEN + 4];
 	unsigned i;
 
-	while ((item = next_item(&cur)) != NULL) {
+	while ((item = conf_next_item(&cur)) != NULL) {
 		if (*item == '\0')
 			return ERR(p, "subnets: empty list entry");
 		if (parse_prefix(p, "subnets", item, true, &pfx) < 0)
@@ -717,7 +671,7 @@ set_keymat(struct parser *p, enum key_id id, const char *hex, uint8_t *dst,
 {
 	size_t n = 0;
 
-	if (hex_decode(hex, dst, CONF_KEYMAT_MAX, &n) < 0)
+	if (conf_hex_decode(hex, dst, CONF_KEYMAT_MAX, &n) < 0)
 		return ERR(p, "%s: expected an even number of hex digits", what);
 	src->id = id;
 	src->line = p->line;
@@ -728,8 +682,14 @@ set_keymat(struct parser *p, enum key_id id, const char *hex, uint8_t *dst,
 /* key-out vs key-out-file (and the same for key-in): only one may be given. */
 static const struct key_def keys[K_MAX];
 
-static int
-check_exclusive(struct parser *p, enum key_id other, enum key_id self)
+const char *
+conf_key_name(enum key_id id)
+{
+	return keys[id].name;
+}
+
+int
+conf_check_exclusive(struct parser *p, enum key_id other, enum key_id self)
 {
 	if (p->key_line[other] != 0)
 		return ERR(p, "%s and %s are mutually exclusive (%s at line %u)",
@@ -741,7 +701,7 @@ check_exclusive(struct parser *p, enum key_id other, enum key_id self)
 static int
 peer_key_out(struct parser *p, char *val)
 {
-	if (check_exclusive(p, K_KEY_OUT_FILE, K_KEY_OUT) < 0)
+	if (conf_check_exclusive(p, K_KEY_OUT_FILE, K_KEY_OUT) < 0)
 		return -1;
 	return set_keymat(p, K_KEY_OUT, val, p->peer->key_out, &p->src_out, "key-out");
 }
@@ -749,28 +709,28 @@ peer_key_out(struct parser *p, char *val)
 static int
 peer_key_in(struct parser *p, char *val)
 {
-	if (check_exclusive(p, K_KEY_IN_FILE, K_KEY_IN) < 0)
+	if (conf_check_exclusive(p, K_KEY_IN_FILE, K_KEY_IN) < 0)
 		return -1;
 	return set_keymat(p, K_KEY_IN, val, p->peer->key_in, &p->src_in, "key-in");
 }
 
 /*
  * Reads a key file: a regular file that only its owner may read or write
- * (like ssh private keys), holding the hex and optional white space.
- * The file is stat()ed before it is opened, so that a config naming a device
- * or a FIFO fails without any side effect of opening it.
+ * (like ssh private keys). The file is stat()ed before it is opened, so
+ * that a config naming a device or a FIFO fails without any side effect of
+ * opening it.
  */
-static int
-read_key_file(struct parser *p, const char *key, const char *val, uint8_t *dst,
-	      struct keymat_src *src, enum key_id id)
+int
+conf_read_secret_file(struct parser *p, const char *key, const char *val, char *buf,
+		      size_t max, size_t *got)
 {
 	char path[PATH_MAX];
-	char buf[KEYFILE_MAX + 2];
 	struct stat st, fst;
-	size_t got = 0;
 	ssize_t r = 0;
-	int fd, rc;
+	size_t n = 0;
+	int fd;
 
+	buf[0] = '\0';
 	if (resolve_path(p, key, val, path, sizeof(path)) < 0)
 		return -1;
 	if (stat(path, &st) < 0)
@@ -789,24 +749,38 @@ read_key_file(struct parser *p, const char *key, const char *val, uint8_t *dst,
 		return ERR(p, "%s: %.*s changed while it was read", key, ECHO_MAX, val);
 	}
 	/* Up to one byte more than allowed, to tell a file that is too long. */
-	while (got < KEYFILE_MAX + 1) {
-		r = read(fd, buf + got, KEYFILE_MAX + 1 - got);
+	while (n < max + 1) {
+		r = read(fd, buf + n, max + 1 - n);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			break;
-		got += (size_t)r;
+		n += (size_t)r;
 	}
 	close(fd);
-	buf[got] = '\0';
+	buf[n] = '\0';
+	*got = n;
 	if (r < 0)
-		rc = ERR(p, "%s: %.*s: read error", key, ECHO_MAX, val);
-	else if (got > KEYFILE_MAX)
-		rc = ERR(p, "%s: %.*s is too large for a key file", key, ECHO_MAX, val);
-	else if (memchr(buf, '\0', got) != NULL)
-		rc = ERR(p, "%s: %.*s: expected hex, found a NUL byte", key, ECHO_MAX, val);
-	else
-		rc = set_keymat(p, id, trim(buf), dst, src, key);
+		return ERR(p, "%s: %.*s: read error", key, ECHO_MAX, val);
+	if (n > max)
+		return ERR(p, "%s: %.*s is too large for a key file", key, ECHO_MAX, val);
+	if (memchr(buf, '\0', n) != NULL)
+		return ERR(p, "%s: %.*s: found a NUL byte", key, ECHO_MAX, val);
+	return 0;
+}
+
+/* A key file holds the hex and optional white space. */
+static int
+read_key_file(struct parser *p, const char *key, const char *val, uint8_t *dst,
+	      struct keymat_src *src, enum key_id id)
+{
+	char buf[KEYFILE_MAX + 2];
+	size_t got = 0;
+	int rc;
+
+	rc = conf_read_secret_file(p, key, val, buf, KEYFILE_MAX, &got);
+	if (rc == 0)
+		rc = set_keymat(p, id, conf_trim(buf), dst, src, key);
 	explicit_bzero(buf, sizeof(buf));
 	return rc;
 }
@@ -814,7 +788,7 @@ read_key_file(struct parser *p, const char *key, const char *val, uint8_t *dst,
 static int
 peer_key_out_file(struct parser *p, char *val)
 {
-	if (check_exclusive(p, K_KEY_OUT, K_KEY_OUT_FILE) < 0)
+	if (conf_check_exclusive(p, K_KEY_OUT, K_KEY_OUT_FILE) < 0)
 		return -1;
 	return read_key_file(p, "key-out-file", val, p->peer->key_out, &p->src_out,
 			     K_KEY_OUT_FILE);
@@ -823,7 +797,7 @@ peer_key_out_file(struct parser *p, char *val)
 static int
 peer_key_in_file(struct parser *p, char *val)
 {
-	if (check_exclusive(p, K_KEY_IN, K_KEY_IN_FILE) < 0)
+	if (conf_check_exclusive(p, K_KEY_IN, K_KEY_IN_FILE) < 0)
 		return -1;
 	return read_key_file(p, "key-in-file", val, p->peer->key_in, &p->src_in,
 			     K_KEY_IN_FILE);
@@ -832,7 +806,7 @@ peer_key_in_file(struct parser *p, char *val)
 static int
 peer_esn(struct parser *p, char *val)
 {
-	if (parse_bool(val, &p->peer->esn) < 0)
+	if (conf_parse_bool(val, &p->peer->esn) < 0)
 		return ERR(p, "esn: expected yes or no, got '%.*s'", ECHO_MAX, val);
 	return 0;
 }
@@ -886,6 +860,16 @@ static const struct key_def keys[K_MAX] = {
 	[K_ESN] = { "esn", SEC_PEER, false, peer_esn },
 	[K_REPLAY_WINDOW] = { "replay-window", SEC_PEER, false, peer_replay_window },
 	[K_ENCAP] = { "encap", SEC_PEER, false, peer_encap },
+	[K_PSK] = { "psk", SEC_PEER, false, conf_ike_psk },
+	[K_PSK_FILE] = { "psk-file", SEC_PEER, false, conf_ike_psk_file },
+	[K_LOCAL_ID] = { "local-id", SEC_PEER, false, conf_ike_local_id },
+	[K_REMOTE_ID] = { "remote-id", SEC_PEER, false, conf_ike_remote_id },
+	[K_IKE] = { "ike", SEC_PEER, false, conf_ike_proposals },
+	[K_ESP] = { "esp", SEC_PEER, false, conf_ike_esp },
+	[K_REKEY_TIME] = { "rekey-time", SEC_PEER, false, conf_ike_rekey_time },
+	[K_IKE_REKEY_TIME] = { "ike-rekey-time", SEC_PEER, false, conf_ike_ike_rekey_time },
+	[K_DPD] = { "dpd", SEC_PEER, false, conf_ike_dpd },
+	[K_INITIATE] = { "initiate", SEC_PEER, false, conf_ike_initiate },
 };
 
 /* ---- sections ---- */
@@ -896,14 +880,14 @@ finish_gateway(struct parser *p)
 	const struct conf_gateway *gw = &p->c->gw;
 
 	if (p->key_line[K_WAN] == 0)
-		return perr(p, p->sec_line, "[gateway]: missing wan");
+		return conf_perr(p, p->sec_line, "[gateway]: missing wan");
 	if (p->key_line[K_WAN_ADDRESS] == 0)
-		return perr(p, p->sec_line, "[gateway]: missing wan-address");
+		return conf_perr(p, p->sec_line, "[gateway]: missing wan-address");
 	if (gw->wan_gateway != 0 && gw->wan_gateway == gw->wan_ip)
-		return perr(p, p->key_line[K_WAN_GATEWAY],
-			    "wan-gateway: is this gateway's own wan-address");
+		return conf_perr(p, p->key_line[K_WAN_GATEWAY],
+				 "wan-gateway: is this gateway's own wan-address");
 	if (gw->inside == CONF_INSIDE_PORT && strcmp(gw->inside_devargs, gw->wan) == 0)
-		return perr(p, p->key_line[K_INSIDE], "inside: is the same port as wan");
+		return conf_perr(p, p->key_line[K_INSIDE], "inside: is the same port as wan");
 	return 0;
 }
 
@@ -913,34 +897,32 @@ check_keymat_len(struct parser *p, const struct keymat_src *src)
 	const struct conf_peer *peer = p->peer;
 
 	if (src->n != peer->keymat_len)
-		return perr(p, src->line,
-			    "%s: expected %zu bytes of hex for %s, got %zu (the key, then a 4-byte salt)",
-			    keys[src->id].name, peer->keymat_len,
-			    aead_alg_name(peer->cipher), src->n);
+		return conf_perr(p, src->line,
+				 "%s: expected %zu bytes of hex for %s, got %zu (the key, then a 4-byte salt)",
+				 keys[src->id].name, peer->keymat_len,
+				 aead_alg_name(peer->cipher), src->n);
 	return 0;
 }
 
-/* Required keys, key lengths, and what must differ from the peers before. */
+/* A static-key peer: required keys, key lengths. */
 static int
-finish_peer(struct parser *p)
+finish_static_peer(struct parser *p)
 {
 	static const enum key_id required[] = { K_ENDPOINT, K_SUBNETS, K_CIPHER,
 						K_SPI_OUT, K_SPI_IN };
 	struct conf_peer *peer = p->peer;
-	const struct conf_peer *o;
-	char buf[INET6_ADDRSTRLEN + 4];
-	unsigned i, j, k;
+	unsigned i;
 
 	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
 		if (p->key_line[required[i]] == 0)
-			return perr(p, p->sec_line, "[peer %s]: missing %s", peer->name,
-				    keys[required[i]].name);
+			return conf_perr(p, p->sec_line, "[peer %s]: missing %s", peer->name,
+					 keys[required[i]].name);
 	if (p->src_out.line == 0)
-		return perr(p, p->sec_line, "[peer %s]: missing key-out (or key-out-file)",
-			    peer->name);
+		return conf_perr(p, p->sec_line, "[peer %s]: missing key-out (or key-out-file)",
+				 peer->name);
 	if (p->src_in.line == 0)
-		return perr(p, p->sec_line, "[peer %s]: missing key-in (or key-in-file)",
-			    peer->name);
+		return conf_perr(p, p->sec_line, "[peer %s]: missing key-in (or key-in-file)",
+				 peer->name);
 	peer->keymat_len = aead_key_len(peer->cipher) + 4;
 	if (check_keymat_len(p, &p->src_out) < 0 || check_keymat_len(p, &p->src_in) < 0)
 		return -1;
@@ -950,27 +932,51 @@ finish_peer(struct parser *p)
 	 * sequence numbers come from one counter, so no nonce repeats. */
 	if (memcmp(peer->key_out, peer->key_in, peer->keymat_len) == 0 &&
 	    peer->spi_in != peer->spi_out)
-		return perr(p, p->src_in.line,
-			    "%s: must differ from %s: use one key per direction",
-			    keys[p->src_in.id].name, keys[p->src_out.id].name);
+		return conf_perr(p, p->src_in.line,
+				 "%s: must differ from %s: use one key per direction",
+				 keys[p->src_in.id].name, keys[p->src_out.id].name);
+	return 0;
+}
 
+/* Required keys, key lengths, and what must differ from the peers before. */
+static int
+finish_peer(struct parser *p)
+{
+	struct conf_peer *peer = p->peer;
+	const struct conf_peer *o;
+	char buf[INET6_ADDRSTRLEN + 4], idbuf[ECHO_MAX + 1];
+	unsigned j, k;
+	int ike = conf_ike_finish_peer(p);
+
+	if (ike < 0 || (ike == 0 && finish_static_peer(p) < 0))
+		return -1;
 	for (o = p->c->peers; o < peer; o++) {
-		if (o->spi_in == peer->spi_in)
-			return perr(p, p->key_line[K_SPI_IN],
-				    "spi-in: 0x%08x is already used by peer %s",
-				    peer->spi_in, o->name);
-		if (o->spi_out == peer->spi_out)
-			return perr(p, p->key_line[K_SPI_OUT],
-				    "spi-out: 0x%08x is already used by peer %s",
-				    peer->spi_out, o->name);
+		/* An IKEv2 peer has no SPIs until its CHILD_SA is negotiated. */
+		bool both_static = !o->ike.enabled && !peer->ike.enabled;
+
+		if (both_static && o->spi_in == peer->spi_in)
+			return conf_perr(p, p->key_line[K_SPI_IN],
+					 "spi-in: 0x%08x is already used by peer %s",
+					 peer->spi_in, o->name);
+		if (both_static && o->spi_out == peer->spi_out)
+			return conf_perr(p, p->key_line[K_SPI_OUT],
+					 "spi-out: 0x%08x is already used by peer %s",
+					 peer->spi_out, o->name);
+		/* Without its own remote-id, the endpoint's address is the ID. */
+		if (o->ike.enabled && peer->ike.enabled && conf_ike_same_remote(o, peer))
+			return conf_perr(p, p->key_line[K_REMOTE_ID] ? p->key_line[K_REMOTE_ID]
+								    : p->key_line[K_ENDPOINT],
+					 "remote-id: %s is also peer %s's",
+					 conf_ike_id_str(&peer->ike.remote_id, idbuf, sizeof(idbuf)),
+					 o->name);
 		for (j = 0; j < peer->n_subnets; j++)
 			for (k = 0; k < o->n_subnets; k++)
 				if (prefix_eq(&peer->subnets[j], &o->subnets[k]))
-					return perr(p, p->key_line[K_SUBNETS],
-						    "subnets: %s is already routed to peer %s",
-						    conf_prefix_str(&peer->subnets[j], buf,
-								    sizeof(buf)),
-						    o->name);
+					return conf_perr(p, p->key_line[K_SUBNETS],
+							 "subnets: %s is already routed to peer %s",
+							 conf_prefix_str(&peer->subnets[j], buf,
+									 sizeof(buf)),
+							 o->name);
 	}
 	return 0;
 }
@@ -1039,12 +1045,12 @@ parse_header(struct parser *p, char *s)
 	if (s[len - 1] != ']')
 		return ERR(p, "a section header must end with ']'");
 	s[len - 1] = '\0';
-	word = trim(s + 1);
+	word = conf_trim(s + 1);
 	for (rest = word; *rest != '\0' && !is_space(*rest); rest++)
 		;
 	if (*rest != '\0')
 		*rest++ = '\0';
-	rest = trim(rest);
+	rest = conf_trim(rest);
 
 	if (finish_section(p) < 0)
 		return -1;
@@ -1077,8 +1083,8 @@ parse_keyval(struct parser *p, char *s)
 	if (eq == NULL)
 		return ERR(p, "expected 'key = value' or a [section] header");
 	*eq = '\0';
-	key = trim(s);
-	val = trim(eq + 1);
+	key = conf_trim(s);
+	val = conf_trim(eq + 1);
 	if (p->sec == SEC_NONE)
 		return ERR(p, "'key = value' before the first [section]");
 	if (*key == '\0')
@@ -1124,7 +1130,7 @@ static int
 parse_line(struct parser *p, char *s)
 {
 	strip_comment(s);
-	s = trim(s);
+	s = conf_trim(s);
 	if (*s == '\0')
 		return 0;
 	if (*s == '[')
@@ -1180,16 +1186,18 @@ set_defaults(struct conf_gateway *gw)
 static int
 check_all(struct parser *p)
 {
-	const struct conf *c = p->c;
+	struct conf *c = p->c;
 	unsigned i;
 
 	if (p->gw_line == 0)
-		return perr(p, 0, "no [gateway] section");
+		return conf_perr(p, 0, "no [gateway] section");
+	for (i = 0; i < c->n_peers; i++)
+		conf_ike_late_defaults(&c->peers[i], &c->gw);
 	for (i = 0; i < c->n_peers; i++)
 		if (c->peers[i].endpoint_ip == c->gw.wan_ip)
-			return perr(p, c->peers[i].line,
-				    "[peer %s]: endpoint is this gateway's own wan-address",
-				    c->peers[i].name);
+			return conf_perr(p, c->peers[i].line,
+					 "[peer %s]: endpoint is this gateway's own wan-address",
+					 c->peers[i].name);
 	return 0;
 }
 
@@ -1209,12 +1217,12 @@ conf_parse(const char *text, size_t len, const char *name,
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	if (out == NULL || (text == NULL && len > 0))
-		return perr(&p, 0, "bad arguments");
+		return conf_perr(&p, 0, "bad arguments");
 	*out = NULL;
 	if (len > CONF_FILE_MAX)
-		return perr(&p, 0, "file larger than 1 MiB");
+		return conf_perr(&p, 0, "file larger than 1 MiB");
 	if (strlen(p.name) >= sizeof(c->path))
-		return perr(&p, 0, "config path too long");
+		return conf_perr(&p, 0, "config path too long");
 	slash = strrchr(p.name, '/');
 	if (slash == p.name)
 		strcpy(p.dir, "/");
@@ -1223,7 +1231,7 @@ conf_parse(const char *text, size_t len, const char *name,
 
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
-		return perr(&p, 0, "out of memory");
+		return conf_perr(&p, 0, "out of memory");
 	strcpy(c->path, p.name);
 	set_defaults(&c->gw);
 	p.c = c;
@@ -1257,12 +1265,12 @@ conf_parse_peer(const struct conf *base, const char *peer_name, const char *text
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	if (base == NULL || peer_name == NULL || out == NULL || (text == NULL && len > 0))
-		return perr(&p, 0, "bad arguments");
+		return conf_perr(&p, 0, "bad arguments");
 	if (len > CONF_FILE_MAX)
-		return perr(&p, 0, "too long");
+		return conf_perr(&p, 0, "too long");
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
-		return perr(&p, 0, "out of memory");
+		return conf_perr(&p, 0, "out of memory");
 	c->gw = base->gw;
 	p.c = c;
 	p.gw_line = 1;
@@ -1270,9 +1278,10 @@ conf_parse_peer(const struct conf *base, const char *peer_name, const char *text
 	if (rc == 0)
 		rc = parse_text(&p, text, len);
 	if (rc == 0 && c->peers[0].endpoint_ip == c->gw.wan_ip)
-		rc = perr(&p, 0, "[peer %s]: endpoint is this gateway's own wan-address",
-			  c->peers[0].name);
+		rc = conf_perr(&p, 0, "[peer %s]: endpoint is this gateway's own wan-address",
+			       c->peers[0].name);
 	if (rc == 0) {
+		conf_ike_late_defaults(&c->peers[0], &c->gw);
 		*out = c->peers[0];
 		out->line = 0;
 	}
@@ -1300,11 +1309,11 @@ conf_read_key_file(const char *path, enum aead_alg alg, uint8_t *out, size_t *le
 	p.errlen = errlen;
 	p.peer = &peer;
 	if (path == NULL || out == NULL || len == NULL || klen == 0)
-		return perr(&p, 0, "bad arguments");
+		return conf_perr(&p, 0, "bad arguments");
 	rc = read_key_file(&p, "key file", path, peer.key_out, &src, K_KEY_OUT_FILE);
 	if (rc == 0 && src.n != klen + 4)
-		rc = perr(&p, 0, "%.*s: expected %zu bytes of hex for %s, got %zu (the key, then "
-			  "a 4-byte salt)", ECHO_MAX, path, klen + 4, aead_alg_name(alg), src.n);
+		rc = conf_perr(&p, 0, "%.*s: expected %zu bytes of hex for %s, got %zu (the key, then "
+			       "a 4-byte salt)", ECHO_MAX, path, klen + 4, aead_alg_name(alg), src.n);
 	if (rc == 0) {
 		memcpy(out, peer.key_out, klen + 4);
 		*len = klen + 4;
@@ -1329,14 +1338,14 @@ conf_peer_set(const struct conf *base, struct conf_peer *peer, const char *key,
 	p.errlen = errlen;
 	p.peer_only = true;
 	if (base == NULL || peer == NULL || key == NULL || value == NULL)
-		return perr(&p, 0, "bad arguments");
+		return conf_perr(&p, 0, "bad arguments");
 	if (strcmp(key, "endpoint") != 0 && strcmp(key, "subnets") != 0)
-		return perr(&p, 0, "only endpoint or subnets can be set on a running peer");
+		return conf_perr(&p, 0, "only endpoint or subnets can be set on a running peer");
 	if (strlen(value) > CONF_LINE_MAX)
-		return perr(&p, 0, "%s: value too long", key);
+		return conf_perr(&p, 0, "%s: value too long", key);
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
-		return perr(&p, 0, "out of memory");
+		return conf_perr(&p, 0, "out of memory");
 	c->gw = base->gw;
 	c->peers[0] = *peer;
 	c->n_peers = 1;
@@ -1344,14 +1353,14 @@ conf_peer_set(const struct conf *base, struct conf_peer *peer, const char *key,
 	p.peer = &c->peers[0];
 	snprintf(val, sizeof(val), "%s", value);
 	if (strcmp(key, "endpoint") == 0) {
-		rc = peer_endpoint(&p, trim(val));
+		rc = peer_endpoint(&p, conf_trim(val));
 		if (rc == 0 && p.peer->endpoint_ip == c->gw.wan_ip)
-			rc = perr(&p, 0, "endpoint: is this gateway's own wan-address");
+			rc = conf_perr(&p, 0, "endpoint: is this gateway's own wan-address");
 	} else {
 		p.peer->n_subnets = 0;
-		rc = peer_subnets(&p, trim(val));
+		rc = peer_subnets(&p, conf_trim(val));
 		if (rc == 0 && p.peer->n_subnets == 0)
-			rc = perr(&p, 0, "subnets: empty list");
+			rc = conf_perr(&p, 0, "subnets: empty list");
 	}
 	if (rc == 0)
 		*peer = c->peers[0];

@@ -78,13 +78,31 @@ void console_print_config(FILE *f, const struct conf *c)
 
 		if (p->name[0] == '\0')
 			continue;  /* a free peer index */
-		fprintf(f, "\n[peer %s]\nendpoint = %s:%u\n", p->name,
-			ipv4_str(p->endpoint_ip, ip, sizeof(ip)), p->endpoint_port);
+		fprintf(f, "\n[peer %s]\n", p->name);
+		/* An IKEv2 peer without endpoint is a responder for any address. */
+		if (!p->ike.enabled || p->endpoint_ip != 0)
+			fprintf(f, "endpoint = %s:%u\n", ipv4_str(p->endpoint_ip, ip, sizeof(ip)),
+				p->endpoint_port);
 		print_prefixes(f, "subnets", p->subnets, p->n_subnets);
-		fprintf(f, "cipher = %s\nspi-out = 0x%08x\nkey-out = <hidden>\n"
-			"spi-in = 0x%08x\nkey-in = <hidden>\nesn = %s\nreplay-window = %u\n"
-			"encap = %s\n", aead_alg_name(p->cipher), p->spi_out, p->spi_in,
-			p->esn ? "yes" : "no", p->replay_window, p->udp_encap ? "udp" : "none");
+		if (p->ike.enabled) {
+			const struct conf_ike *k = &p->ike;
+			char id[CONF_IKE_ID_MAX + 1], props[CONF_IKE_MAX_PROPS * 48];
+
+			fprintf(f, "psk = <hidden>\nlocal-id = %s\n",
+				conf_ike_id_str(&k->local_id, id, sizeof(id)));
+			fprintf(f, "remote-id = %s\n", conf_ike_id_str(&k->remote_id, id, sizeof(id)));
+			fprintf(f, "ike = %s\n", conf_ike_props_str(k, props, sizeof(props)));
+			fprintf(f, "esp = %s\n", conf_esp_props_str(k, props, sizeof(props)));
+			fprintf(f, "rekey-time = %us\nike-rekey-time = %us\ndpd = %us\n"
+				"initiate = %s\n", k->rekey_s, k->ike_rekey_s, k->dpd_s,
+				k->initiate ? "yes" : "no");
+		} else {
+			fprintf(f, "cipher = %s\nspi-out = 0x%08x\nkey-out = <hidden>\n"
+				"spi-in = 0x%08x\nkey-in = <hidden>\n", aead_alg_name(p->cipher),
+				p->spi_out, p->spi_in);
+		}
+		fprintf(f, "esn = %s\nreplay-window = %u\nencap = %s\n", p->esn ? "yes" : "no",
+			p->replay_window, p->udp_encap ? "udp" : "none");
 	}
 }
 

@@ -23,6 +23,36 @@ check(int ok, const char *what)
 	}
 }
 
+/* An IKEv2 peer: no static SA, a PSK, IDs, proposals, distinct remote-ids. */
+static void
+check_ike(const struct conf *c, unsigned i)
+{
+	const struct conf_peer *p = &c->peers[i];
+	const struct conf_ike *k = &p->ike;
+	char buf[CONF_IKE_MAX_PROPS * 48];
+	unsigned j;
+
+	check(p->spi_in == 0 && p->spi_out == 0 && p->keymat_len == 0, "IKE peer SPIs");
+	check(k->psk_len >= CONF_PSK_MIN && k->psk_len <= CONF_PSK_MAX, "psk_len");
+	check(k->local_id.len > 0 && k->remote_id.len > 0, "IKE ids");
+	check(k->n_ike >= 1 && k->n_ike <= CONF_IKE_MAX_PROPS, "n_ike");
+	check(k->n_esp >= 1 && k->n_esp <= CONF_IKE_MAX_PROPS, "n_esp");
+	check(!k->initiate || p->endpoint_ip != 0, "initiate without endpoint");
+	check(p->endpoint_ip != 0 || p->endpoint_port == 500, "responder port");
+	conf_ike_id_str(&k->local_id, buf, sizeof(buf));
+	conf_ike_id_str(&k->remote_id, buf, sizeof(buf));
+	conf_ike_props_str(k, buf, sizeof(buf));
+	check(strstr(buf, "?") == NULL, "ike proposal names");
+	conf_esp_props_str(k, buf, sizeof(buf));
+	check(strstr(buf, "?") == NULL, "esp proposal names");
+	for (j = 0; j < i; j++)
+		check(!c->peers[j].ike.enabled ||
+		      c->peers[j].ike.remote_id.type != k->remote_id.type ||
+		      c->peers[j].ike.remote_id.len != k->remote_id.len ||
+		      memcmp(c->peers[j].ike.remote_id.data, k->remote_id.data,
+			     k->remote_id.len) != 0, "remote-id unique");
+}
+
 static void
 check_conf(const struct conf *c)
 {
@@ -37,9 +67,13 @@ check_conf(const struct conf *c)
 		const struct conf_peer *p = &c->peers[i];
 
 		check(conf_peer_find(c, p->name) == p, "peer names unique");
-		check(p->spi_in > 255 && p->spi_out > 255, "reserved SPI");
 		check(p->n_subnets >= 1 && p->n_subnets <= CONF_MAX_SUBNETS, "n_subnets");
-		check(p->keymat_len == aead_key_len(p->cipher) + 4, "keymat_len");
+		if (p->ike.enabled)
+			check_ike(c, i);
+		else {
+			check(p->spi_in > 255 && p->spi_out > 255, "reserved SPI");
+			check(p->keymat_len == aead_key_len(p->cipher) + 4, "keymat_len");
+		}
 		for (j = 0; j < p->n_subnets; j++) {
 			char buf[64];
 
@@ -48,7 +82,8 @@ check_conf(const struct conf *c)
 			conf_prefix_str(&p->subnets[j], buf, sizeof(buf));
 		}
 		for (j = 0; j < i; j++)
-			check(c->peers[j].spi_in != p->spi_in, "spi-in unique");
+			check(c->peers[j].ike.enabled || p->ike.enabled ||
+			      c->peers[j].spi_in != p->spi_in, "spi-in unique");
 	}
 }
 

@@ -3,7 +3,9 @@
  * Unit tests of lib/conf: good configs (every key, defaults, IPv6, key
  * files, relative paths), one test per class of bad config asserting the
  * exact line of the error and that no key hex leaks into a message, and
- * every example config of the source tree (conf/).
+ * every example config of the source tree (conf/). Then IKEv2 peers (every
+ * key, default and error, no PSK in any message), conf_parse_peer,
+ * conf_peer_diff, conf_gateway_diff and conf_peer_clash.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +15,7 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -1115,6 +1118,9 @@ test_example_confs(void **state)
 
 		if (l < 5 || strcmp(de->d_name + l - 5, ".conf") != 0)
 			continue;
+		/* strongSwan's side of an example (swanctl.conf syntax). */
+		if (strncmp(de->d_name, "swanctl", 7) == 0)
+			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		c = NULL;
 		if (conf_load(path, &c, err, sizeof(err)) != 0)
@@ -1222,28 +1228,1068 @@ test_gateway_example(void **state)
 		}
 	}
 	fclose(f);
-	/* conf_load from the temp copy, so that relative key paths resolve there. */
+	/* conf_load from the temp copy, so that relative key paths resolve there.
+	 * The commented-out IKEv2 section (";[peer ..." and the ';' lines after
+	 * it) is enabled in the copy, with its PSK file. */
 	{
 		char copy[PATH_MAX];
+		bool in_ike = false;
 		FILE *in, *out;
-		int ch;
 
 		snprintf(copy, sizeof(copy), "%s/gateway.conf", tmp);
 		in = fopen(path, "r");
 		out = fopen(copy, "w");
 		assert_non_null(in);
 		assert_non_null(out);
-		while ((ch = fgetc(in)) != EOF)
-			fputc(ch, out);
+		while (fgets(line, sizeof(line), in) != NULL) {
+			char name[64];
+
+			if (strncmp(line, ";[peer ", 7) == 0)
+				in_ike = true;
+			else if (line[0] != ';')
+				in_ike = false;
+			fputs(in_ike ? line + 1 : line, out);
+			if (in_ike && sscanf(line + 1, "psk-file = %63s", name) == 1) {
+				assert_null(strchr(name, '/'));
+				write_str(tmp, name, "example-psk-of-the-unit-test\n", 0600);
+				nfiles++;
+			}
+		}
 		fclose(in);
 		fclose(out);
+		assert_int_equal(nfiles, 1);
 		if (conf_load(copy, &c, err, sizeof(err)) != 0)
 			fail_msg("%s", err);
 	}
-	assert_true(c->n_peers >= 2);
+	assert_true(c->n_peers >= 3);
 	assert_true(c->gw.wan_gateway != 0);
+	{
+		const struct conf_peer *p = &c->peers[c->n_peers - 1];
+
+		/* Every IKEv2 key is given (none left at its default). */
+		assert_true(p->ike.enabled);
+		assert_int_equal(p->ike.psk_len, 28);
+		assert_int_equal(p->ike.local_id.type, 2);
+		assert_int_equal(p->ike.remote_id.type, 2);
+		assert_int_equal(p->ike.n_ike, 2);
+		assert_int_equal(p->ike.n_esp, 2);
+		assert_true(p->ike.initiate);
+		assert_int_equal(p->endpoint_port, 500);
+	}
 	conf_free(c);
 	remove_tmpdir(tmp);
+}
+
+/* ---- IKEv2 peers (struct conf_ike) ---- */
+
+#define PSK "correct-horse-battery-staple"       /* 28 octets */
+#define PSK2 "tr0ub4dor&3-but-longer-now"        /* 26 octets */
+#define HEX16 "a1b2c3d4e5f60718293a4b5c6d7e8f90" /* 16 octets of hex */
+
+/* 8 lines: a static peer whose subnet differs from hq's. */
+#define PEER_S "[peer site-b]\n" \
+	PEER_BODY("198.18.0.2", "198.19.9.0/24", "0x2001", "0x1001", K20A, K20B)
+
+/* Lines 4-7: an IKEv2 peer with every default. */
+#define IKE_HQ "[peer hq]\n" \
+	"endpoint = 198.18.0.2\n" \
+	"subnets = 198.19.1.0/24\n" \
+	"psk = " PSK "\n"
+
+/* No 6-character piece of a test PSK may reach a message. */
+static void
+assert_no_psk(const char *msg)
+{
+	static const char *const psks[] = { PSK, PSK2, HEX16, "sixteen-bytes-ok" };
+	char piece[7];
+	size_t i, k;
+
+	for (k = 0; k < sizeof(psks) / sizeof(psks[0]); k++)
+		for (i = 0; i + 6 <= strlen(psks[k]); i++) {
+			memcpy(piece, psks[k] + i, 6);
+			piece[6] = '\0';
+			if (strstr(msg, piece) != NULL)
+				fail_msg("PSK piece '%s' in message: %s", piece, msg);
+		}
+}
+
+static void
+expect_err_psk(const char *text, unsigned line, const char *substr)
+{
+	char err[CONF_ERR_MAX];
+	struct conf *c = (struct conf *)1;
+
+	memset(err, 0, sizeof(err));
+	assert_int_equal(conf_parse(text, strlen(text), "t.conf", &c, err, sizeof(err)), -1);
+	assert_null(c);
+	check_err(err, "t.conf", line, substr);
+	assert_no_psk(err);
+}
+
+/* GW, then IKE_HQ, then one more line (line 8) that must fail there. */
+static void
+expect_hq_err(const char *line8, const char *substr)
+{
+	char text[8192];
+
+	snprintf(text, sizeof(text), GW IKE_HQ "%s\n", line8);
+	expect_err_psk(text, 8, substr);
+}
+
+/* The same, parsing fine; the peer is returned in *out. */
+static void
+hq_ok(const char *extra, struct conf_peer *out)
+{
+	char text[8192];
+	struct conf *c;
+
+	snprintf(text, sizeof(text), GW IKE_HQ "%s", extra);
+	c = parse_ok(text);
+	assert_int_equal(c->n_peers, 1);
+	*out = c->peers[0];
+	conf_free(c);
+}
+
+static void
+assert_id(const struct conf_ike_id *id, unsigned type, const char *text)
+{
+	char buf[CONF_IKE_ID_MAX + 1];
+
+	assert_int_equal(id->type, type);
+	assert_string_equal(conf_ike_id_str(id, buf, sizeof(buf)), text);
+	if (type == 1) {
+		assert_int_equal(id->len, 4);
+		assert_memory_equal(id->data, &(uint32_t){ ip4(text) }, 4);
+	} else if (type == 5) {
+		struct in6_addr a;
+
+		assert_int_equal(inet_pton(AF_INET6, text, &a), 1);
+		assert_int_equal(id->len, 16);
+		assert_memory_equal(id->data, &a, 16);
+	} else {
+		assert_int_equal(id->len, strlen(text));
+		assert_memory_equal(id->data, text, id->len);
+	}
+}
+
+static void
+assert_ike_prop(const struct conf_ike_prop *p, unsigned encr, unsigned keylen, unsigned prf,
+		unsigned dh)
+{
+	assert_int_equal(p->encr, encr);
+	assert_int_equal(p->keylen, keylen);
+	assert_int_equal(p->prf, prf);
+	assert_int_equal(p->dh, dh);
+}
+
+static void
+assert_props(const struct conf_peer *p, const char *ike, const char *esp)
+{
+	char buf[1024];
+
+	assert_string_equal(conf_ike_props_str(&p->ike, buf, sizeof(buf)), ike);
+	assert_string_equal(conf_esp_props_str(&p->ike, buf, sizeof(buf)), esp);
+}
+
+static void
+test_ike_every_key(void **state)
+{
+	const char *text =
+		GW
+		"[peer hq]\n"                                             /* 4 */
+		"endpoint = 198.18.0.2:4501\n"
+		"subnets = 198.19.1.0/24, 2001:db8:1::/64\n"
+		"psk = " PSK "\n"
+		"local-id = gw-a.example.net\n"
+		"remote-id = ops@example.net\n"
+		"ike = chacha20poly1305-prfsha512-modp2048, aes128gcm-prfsha256-curve25519\n"
+		"esp = chacha20poly1305, aes256gcm\n"
+		"rekey-time = 20m\n"
+		"ike-rekey-time = 2d\n"
+		"dpd = 0\n"
+		"initiate = no\n"
+		"esn = no\n"
+		"replay-window = 64\n"
+		"encap = none\n"
+		"[peer v6]\n"                                             /* 19 */
+		"subnets = 198.19.2.0/24\n"
+		"psk = 0x" HEX16 "\n"
+		"local-id = 2001:db8::1\n"
+		"remote-id = 198.18.0.77\n"
+		"initiate = off\n"
+		"rekey-time = 90s\n"
+		"ike-rekey-time = 7200\n"
+		"dpd = 1h\n";
+	struct conf *c = parse_ok(text);
+	const struct conf_peer *p = &c->peers[0];
+	static const uint8_t hex16[16] = { 0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 0x07, 0x18,
+					   0x29, 0x3a, 0x4b, 0x5c, 0x6d, 0x7e, 0x8f, 0x90 };
+
+	(void)state;
+	assert_int_equal(c->n_peers, 2);
+	assert_true(p->ike.enabled);
+	assert_int_equal(p->line, 4);
+	assert_int_equal(p->endpoint_ip, ip4("198.18.0.2"));
+	assert_int_equal(p->endpoint_port, 4501);
+	assert_int_equal(p->n_subnets, 2);
+	assert_int_equal(p->ike.psk_len, strlen(PSK));
+	assert_memory_equal(p->ike.psk, PSK, strlen(PSK));
+	assert_id(&p->ike.local_id, 2, "gw-a.example.net");
+	assert_id(&p->ike.remote_id, 3, "ops@example.net");
+	assert_int_equal(p->ike.n_ike, 2);
+	assert_ike_prop(&p->ike.ike[0], 28, 0, 7, 14);
+	assert_ike_prop(&p->ike.ike[1], 20, 128, 5, 31);
+	assert_int_equal(p->ike.n_esp, 2);
+	assert_int_equal(p->ike.esp[0].encr, 28);
+	assert_int_equal(p->ike.esp[0].keylen, 0);
+	assert_int_equal(p->ike.esp[1].encr, 20);
+	assert_int_equal(p->ike.esp[1].keylen, 256);
+	assert_props(p, "chacha20poly1305-prfsha512-modp2048, aes128gcm16-prfsha256-x25519",
+		     "chacha20poly1305, aes256gcm16");
+	assert_int_equal(p->ike.rekey_s, 1200);
+	assert_int_equal(p->ike.ike_rekey_s, 2 * 86400);
+	assert_int_equal(p->ike.dpd_s, 0);
+	assert_false(p->ike.initiate);
+	assert_false(p->esn);
+	assert_int_equal(p->replay_window, 64);
+	assert_false(p->udp_encap);
+	/* No static SA until the control plane installs a CHILD_SA. */
+	assert_int_equal(p->spi_out, 0);
+	assert_int_equal(p->spi_in, 0);
+	assert_int_equal(p->keymat_len, 0);
+
+	p = &c->peers[1];
+	assert_true(p->ike.enabled);
+	assert_int_equal(p->endpoint_ip, 0);
+	assert_int_equal(p->endpoint_port, 500);
+	assert_int_equal(p->ike.psk_len, 16);
+	assert_memory_equal(p->ike.psk, hex16, 16);
+	assert_id(&p->ike.local_id, 5, "2001:db8::1");
+	assert_id(&p->ike.remote_id, 1, "198.18.0.77");
+	assert_false(p->ike.initiate);
+	assert_int_equal(p->ike.rekey_s, 90);
+	assert_int_equal(p->ike.ike_rekey_s, 7200);
+	assert_int_equal(p->ike.dpd_s, 3600);
+	conf_free(c);
+}
+
+static void
+test_ike_defaults(void **state)
+{
+	/* hq comes before [gateway]: its local-id default is filled after. */
+	const char *text =
+		IKE_HQ                                                    /* 1-4 */
+		GW                                                        /* 5-7 */
+		"[peer resp]\n"
+		"subnets = 198.19.2.0/24\n"
+		"psk = " PSK2 "\n"
+		"remote-id = responder.example\n"
+		"[peer st]\n"
+		PEER_BODY("198.18.0.3", "198.19.3.0/24", "0x2001", "0x1001", K20A, K20B);
+	struct conf_ike zero;
+	struct conf *c;
+	const struct conf_peer *p;
+
+	(void)state;
+	c = parse_ok(text);
+	p = conf_peer_find(c, "hq");
+	assert_true(p->ike.enabled);
+	assert_int_equal(p->ike.psk_len, strlen(PSK));
+	assert_id(&p->ike.local_id, 1, "198.18.0.1");   /* wan-address */
+	assert_id(&p->ike.remote_id, 1, "198.18.0.2");  /* the endpoint */
+	assert_int_equal(p->endpoint_port, 500);
+	assert_int_equal(p->ike.n_ike, 4);
+	assert_ike_prop(&p->ike.ike[0], 20, 256, 6, 31);
+	assert_ike_prop(&p->ike.ike[1], 20, 128, 5, 31);
+	assert_ike_prop(&p->ike.ike[2], 20, 128, 5, 19);
+	assert_ike_prop(&p->ike.ike[3], 28, 0, 5, 31);
+	assert_int_equal(p->ike.n_esp, 3);
+	assert_props(p, "aes256gcm16-prfsha384-x25519, aes128gcm16-prfsha256-x25519, "
+		     "aes128gcm16-prfsha256-ecp256, chacha20poly1305-prfsha256-x25519",
+		     "aes128gcm16, aes256gcm16, chacha20poly1305");
+	assert_int_equal(p->ike.rekey_s, 3600);
+	assert_int_equal(p->ike.ike_rekey_s, 14400);
+	assert_int_equal(p->ike.dpd_s, 30);
+	assert_true(p->ike.initiate);                   /* it has an endpoint */
+	assert_true(p->esn);
+	assert_int_equal(p->replay_window, 1024);
+	assert_true(p->udp_encap);
+	assert_int_equal(p->spi_in, 0);
+	assert_int_equal(p->keymat_len, 0);
+
+	p = conf_peer_find(c, "resp");
+	assert_true(p->ike.enabled);
+	assert_int_equal(p->endpoint_ip, 0);
+	assert_int_equal(p->endpoint_port, 500);
+	assert_false(p->ike.initiate);                  /* no endpoint */
+	assert_id(&p->ike.local_id, 1, "198.18.0.1");
+	assert_id(&p->ike.remote_id, 2, "responder.example");
+	assert_int_equal(p->ike.n_ike, 4);
+	assert_int_equal(p->ike.n_esp, 3);
+
+	/* A static-key peer has no IKEv2 settings at all and keeps port 4500. */
+	p = conf_peer_find(c, "st");
+	memset(&zero, 0, sizeof(zero));
+	assert_memory_equal(&p->ike, &zero, sizeof(zero));
+	assert_int_equal(p->endpoint_port, 4500);
+	assert_int_equal(p->keymat_len, 20);
+	conf_free(c);
+
+	/* An endpoint port given as 4500 stays 4500; psk after endpoint or before. */
+	c = parse_ok(GW "[peer a]\npsk = " PSK "\nendpoint = 198.18.0.4\nsubnets = 10.4.0.0/16\n"
+		     "[peer b]\nendpoint = 198.18.0.5:4500\nsubnets = 10.5.0.0/16\npsk = " PSK "\n");
+	assert_int_equal(c->peers[0].endpoint_port, 500);
+	assert_int_equal(c->peers[1].endpoint_port, 4500);
+	conf_free(c);
+}
+
+static void
+test_ike_psk(void **state)
+{
+	char text[8192], big[1024];
+	struct conf_peer p;
+
+	(void)state;
+	/* Exactly 16 octets; spaces inside are part of it. */
+	snprintf(text, sizeof(text), GW "[peer a]\nendpoint = 198.18.0.2\nsubnets = 10.0.0.0/8\n"
+		 "psk = sixteen-bytes-ok\n[peer b]\nendpoint = 198.18.0.3\nsubnets = 10.1.0.0/16\n"
+		 "psk = correct horse battery\n");
+	{
+		struct conf *c = parse_ok(text);
+
+		assert_int_equal(c->peers[0].ike.psk_len, 16);
+		assert_memory_equal(c->peers[0].ike.psk, "sixteen-bytes-ok", 16);
+		assert_int_equal(c->peers[1].ike.psk_len, 21);
+		assert_memory_equal(c->peers[1].ike.psk, "correct horse battery", 21);
+		conf_free(c);
+	}
+	/* Hex after 0x or 0X. */
+	snprintf(text, sizeof(text), GW "[peer a]\nendpoint = 198.18.0.2\nsubnets = 10.0.0.0/8\n"
+		 "psk = 0X" HEX16 "\n");
+	{
+		struct conf *c = parse_ok(text);
+
+		assert_int_equal(c->peers[0].ike.psk_len, 16);
+		assert_int_equal(c->peers[0].ike.psk[0], 0xa1);
+		assert_int_equal(c->peers[0].ike.psk[15], 0x90);
+		conf_free(c);
+	}
+	/* 256 octets of text, and of hex. */
+	memset(big, 'k', 256);
+	big[256] = '\0';
+	snprintf(text, sizeof(text), GW "[peer a]\nendpoint = 198.18.0.2\nsubnets = 10.0.0.0/8\n"
+		 "psk = %s\n", big);
+	{
+		struct conf *c = parse_ok(text);
+
+		assert_int_equal(c->peers[0].ike.psk_len, 256);
+		assert_int_equal(c->peers[0].ike.psk[255], 'k');
+		conf_free(c);
+	}
+	memset(big, 'f', 512);
+	big[512] = '\0';
+	snprintf(text, sizeof(text), GW "[peer a]\nendpoint = 198.18.0.2\nsubnets = 10.0.0.0/8\n"
+		 "psk = 0x%s\n", big);
+	{
+		struct conf *c = parse_ok(text);
+
+		assert_int_equal(c->peers[0].ike.psk_len, 256);
+		assert_int_equal(c->peers[0].ike.psk[255], 0xff);
+		conf_free(c);
+	}
+
+	/* Errors: the length, bad hex, psk and psk-file together. */
+	snprintf(text, sizeof(text), GW "[peer a]\nsubnets = 10.0.0.0/8\npsk = %.15s\n", PSK);
+	expect_err_psk(text, 6, "psk: at least 16 octets");
+	snprintf(text, sizeof(text), GW "[peer a]\nsubnets = 10.0.0.0/8\npsk = 0x%.30s\n", HEX16);
+	expect_err_psk(text, 6, "psk: at least 16 octets");
+	snprintf(text, sizeof(text), GW "[peer a]\nsubnets = 10.0.0.0/8\npsk = %sk\n",
+		 (memset(big, 'k', 256), big[256] = '\0', big));
+	expect_err_psk(text, 6, "psk: at most 256 octets");
+	snprintf(text, sizeof(text), GW "[peer a]\nsubnets = 10.0.0.0/8\npsk = 0x%sff\n",
+		 (memset(big, 'f', 512), big[512] = '\0', big));
+	expect_err_psk(text, 6, "psk: at most 256 octets");
+	expect_err_psk(GW "[peer a]\nsubnets = 10.0.0.0/8\npsk = 0x" HEX16 "1\n", 6,
+		       "psk: after 0x, expected an even number of hex digits");
+	expect_err_psk(GW "[peer a]\nsubnets = 10.0.0.0/8\npsk = 0x" PSK "\n", 6,
+		       "even number of hex digits");
+	expect_err_psk(GW "[peer a]\nsubnets = 10.0.0.0/8\npsk = 0x\n", 6,
+		       "even number of hex digits");
+	expect_err_psk(GW "[peer a]\npsk = " PSK "\npsk-file = /nonexistent\n", 6,
+		       "psk-file and psk are mutually exclusive (psk at line 5)");
+	expect_err_psk(GW "[peer a]\npsk = " PSK "\npsk = " PSK2 "\n", 6, "duplicate key 'psk'");
+	expect_hq_err("psk = " PSK2, "duplicate key 'psk' (first at line 7)");
+
+	/* The peer keeps the PSK given. */
+	hq_ok("", &p);
+	assert_int_equal(p.ike.psk_len, strlen(PSK));
+	explicit_bzero(&p, sizeof(p));
+}
+
+static void
+test_ike_psk_file(void **state)
+{
+	char dir[64], path[PATH_MAX], err[CONF_ERR_MAX], text[PATH_MAX + 256];
+	static const struct {
+		const char *file;   /* written as hq.psk unless NULL */
+		mode_t mode;
+		const char *msg;
+	} bad[] = {
+		{ PSK "\n", 0644, "hq.psk is accessible by group or others (mode 0644); chmod 600" },
+		{ PSK "\n", 0640, "(mode 0640)" },
+		{ PSK "\n", 0604, "(mode 0604)" },
+		{ "fifteen-bytes!!\n" PSK "\n", 0600, "psk-file: at least 16 octets" },
+		{ "\n" PSK "\n", 0600, "psk-file: at least 16 octets" },
+		{ "", 0600, "psk-file: at least 16 octets" },
+		{ "0x" HEX16 "f\n", 0600, "psk-file: after 0x, expected an even number" },
+		{ NULL, 0, "psk-file: hq.psk: No such file" },
+	};
+	static const struct {
+		const char *file;
+		const char *psk;
+		size_t len;
+	} good[] = {
+		{ PSK "\n", PSK, sizeof(PSK) - 1 },
+		{ PSK, PSK, sizeof(PSK) - 1 },                           /* no newline */
+		{ PSK " \t\r\n" PSK2 "\n", PSK, sizeof(PSK) - 1 },        /* first line only */
+		{ "  " PSK "\n", "  " PSK, sizeof(PSK) + 1 },             /* leading blanks kept */
+		{ "0x" HEX16 "\n", "\xa1\xb2\xc3\xd4\xe5\xf6\x07\x18\x29\x3a\x4b\x5c\x6d\x7e\x8f\x90", 16 },
+	};
+	struct conf *c;
+	unsigned i;
+
+	(void)state;
+	make_tmpdir(dir, sizeof(dir));
+	snprintf(text, sizeof(text), GW "[peer hq]\n"
+		 "endpoint = 198.18.0.2\nsubnets = 10.0.0.0/8\n"
+		 "psk-file = hq.psk\n");                                 /* line 7 */
+	write_str(dir, "gw.conf", text, 0600);
+	snprintf(path, sizeof(path), "%s/gw.conf", dir);
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		write_str(dir, "hq.psk", good[i].file, 0600);
+		c = NULL;
+		if (conf_load(path, &c, err, sizeof(err)) != 0)
+			fail_msg("good[%u]: %s", i, err);
+		assert_true(c->peers[0].ike.enabled);
+		assert_int_equal(c->peers[0].ike.psk_len, good[i].len);
+		assert_memory_equal(c->peers[0].ike.psk, good[i].psk, good[i].len);
+		conf_free(c);
+	}
+	/* Mode 0400 is fine too. */
+	write_str(dir, "hq.psk", PSK2, 0400);
+	c = NULL;
+	if (conf_load(path, &c, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_memory_equal(c->peers[0].ike.psk, PSK2, sizeof(PSK2) - 1);
+	conf_free(c);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char kpath[PATH_MAX];
+
+		snprintf(kpath, sizeof(kpath), "%s/hq.psk", dir);
+		unlink(kpath);
+		if (bad[i].file != NULL)
+			write_str(dir, "hq.psk", bad[i].file, bad[i].mode);
+		c = (struct conf *)1;
+		assert_int_equal(conf_load(path, &c, err, sizeof(err)), -1);
+		assert_null(c);
+		check_err(err, path, 7, bad[i].msg);
+		assert_no_psk(err);
+	}
+	/* A NUL byte, a directory, a file that is too large. */
+	snprintf(path, sizeof(path), "%s/hq.psk", dir);
+	unlink(path);
+	write_file(path, PSK "\0x\n", sizeof(PSK) + 2, 0600);
+	snprintf(path, sizeof(path), "%s/gw.conf", dir);
+	assert_int_equal(conf_load(path, &c, err, sizeof(err)), -1);
+	check_err(err, path, 7, "hq.psk: found a NUL byte");
+	assert_no_psk(err);
+	snprintf(path, sizeof(path), "%s/hq.psk", dir);
+	unlink(path);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/gw.conf", dir);
+	assert_int_equal(conf_load(path, &c, err, sizeof(err)), -1);
+	check_err(err, path, 7, "hq.psk is not a regular file");
+	snprintf(path, sizeof(path), "%s/hq.psk", dir);
+	rmdir(path);
+	{
+		static char big[8192];
+
+		memset(big, 'x', sizeof(big));
+		memcpy(big, PSK "\n", sizeof(PSK));
+		write_file(path, big, sizeof(big), 0600);
+		snprintf(path, sizeof(path), "%s/gw.conf", dir);
+		assert_int_equal(conf_load(path, &c, err, sizeof(err)), -1);
+		check_err(err, path, 7, "too large");
+		assert_no_psk(err);
+	}
+	/* An absolute path, and one relative to a config named with a directory. */
+	snprintf(path, sizeof(path), "%s/abs.psk", dir);
+	write_str(dir, "abs.psk", PSK2 "\n", 0600);
+	snprintf(text, sizeof(text), GW "[peer hq]\nendpoint = 198.18.0.2\nsubnets = 10.0.0.0/8\n"
+		 "psk-file = %s\n", path);
+	c = parse_ok(text);
+	assert_memory_equal(c->peers[0].ike.psk, PSK2, sizeof(PSK2) - 1);
+	conf_free(c);
+	snprintf(path, sizeof(path), "%s/any.conf", dir);
+	c = parse_ok_named(GW "[peer hq]\nendpoint = 198.18.0.2\nsubnets = 10.0.0.0/8\n"
+			   "psk-file = abs.psk\n", path);
+	assert_int_equal(c->peers[0].ike.psk_len, sizeof(PSK2) - 1);
+	conf_free(c);
+	remove_tmpdir(dir);
+}
+
+/* Static key lines in an IKEv2 peer, IKEv2 lines in a static one. */
+static void
+test_ike_err_static_mix(void **state)
+{
+	static const char *const stat[] = {
+		"cipher = aes-128-gcm", "spi-out = 0x2001", "key-out = " K20A,
+		"key-out-file = k.key", "spi-in = 0x1001", "key-in = " K20B,
+		"key-in-file = k.key",
+	};
+	static const char *const stat_key[] = {
+		"cipher", "spi-out", "key-out", "key-out-file", "spi-in", "key-in", "key-in-file",
+	};
+	static const char *const ike[] = {
+		"local-id = a.example", "remote-id = b.example",
+		"ike = aes128gcm16-prfsha256-x25519", "esp = aes128gcm16", "rekey-time = 1h",
+		"ike-rekey-time = 1h", "dpd = 10s", "initiate = no",
+	};
+	char dir[64], name[PATH_MAX], text[2048], msg[256];
+	unsigned i;
+
+	(void)state;
+	make_tmpdir(dir, sizeof(dir));
+	write_str(dir, "k.key", K20A "\n", 0600);
+	write_str(dir, "hq.psk", PSK "\n", 0600);
+	snprintf(name, sizeof(name), "%s/t.conf", dir);
+	for (i = 0; i < sizeof(stat) / sizeof(stat[0]); i++) {
+		/* After psk (line 7): reported at the static key's line 8. */
+		snprintf(text, sizeof(text), GW IKE_HQ "%s\n", stat[i]);
+		snprintf(msg, sizeof(msg), "%s and psk are mutually exclusive (psk at line 7)",
+			 stat_key[i]);
+		expect_err_named(text, name, 8, msg);
+		/* Before psk-file: reported at psk-file's line. */
+		snprintf(text, sizeof(text), GW "[peer hq]\nsubnets = 10.0.0.0/8\n%s\n"
+			 "endpoint = 198.18.0.2\npsk-file = hq.psk\n", stat[i]);
+		snprintf(msg, sizeof(msg), "psk-file and %s are mutually exclusive (%s at line 6)",
+			 stat_key[i], stat_key[i]);
+		expect_err_named(text, name, 8, msg);
+	}
+	/* A whole static peer plus psk. */
+	expect_err_psk(GW PEER_B "psk = " PSK "\n", 12,
+		       "psk and cipher are mutually exclusive (cipher at line 7)");
+	remove_tmpdir(dir);
+
+	for (i = 0; i < sizeof(ike) / sizeof(ike[0]); i++) {
+		char key[32];
+
+		snprintf(text, sizeof(text), GW PEER_B "%s\n", ike[i]);
+		snprintf(key, sizeof(key), "%.*s", (int)strcspn(ike[i], " "), ike[i]);
+		snprintf(msg, sizeof(msg), "%s needs psk or psk-file", key);
+		expect_err(text, 12, msg);
+	}
+	/* The first one is named. */
+	expect_err(GW "[peer s]\ndpd = 1s\nlocal-id = x.example\n"
+		   PEER_BODY("198.18.0.2", "10.0.0.0/8", "0x2001", "0x1001", K20A, K20B), 5,
+		   "dpd needs psk or psk-file");
+	/* A static peer with none of its keys says what is missing, as before. */
+	expect_err(GW "[peer s]\nendpoint = 198.18.0.2\nsubnets = 10.0.0.0/8\n", 4,
+		   "[peer s]: missing cipher");
+}
+
+static void
+test_ike_err_endpoint_ids(void **state)
+{
+	char text[2048], long_id[300];
+	struct conf_peer p;
+	struct conf *c;
+
+	(void)state;
+	/* Responder only: remote-id is needed, initiate = yes is not possible. */
+	expect_err_psk(GW "[peer r]\nsubnets = 10.0.0.0/8\npsk = " PSK "\n", 4,
+		       "[peer r]: missing remote-id (needed without endpoint)");
+	expect_err_psk(GW "[peer r]\nsubnets = 10.0.0.0/8\npsk = " PSK "\n"
+		       "remote-id = r.example\ninitiate = yes\n", 8,
+		       "initiate: yes needs an endpoint");
+	expect_err_psk(GW "[peer r]\nendpoint = 198.18.0.2\npsk = " PSK "\n", 4,
+		       "[peer r]: missing subnets");
+	expect_hq_err("initiate = maybe", "initiate: expected yes or no, got 'maybe'");
+	expect_hq_err("endpoint = 198.18.0.9", "duplicate key 'endpoint'");
+	/* The endpoint still must not be our own address. */
+	expect_err_psk(GW "[peer r]\nendpoint = 198.18.0.1\nsubnets = 10.0.0.0/8\npsk = " PSK "\n",
+		       4, "endpoint is this gateway's own wan-address");
+
+	/* IDs: each type, and what is refused. */
+	hq_ok("local-id = 198.18.0.1\nremote-id = 2001:db8::7\n", &p);
+	assert_id(&p.ike.local_id, 1, "198.18.0.1");
+	assert_id(&p.ike.remote_id, 5, "2001:db8::7");
+	hq_ok("local-id = a@b\nremote-id = a.b-c_d:e\n", &p);
+	assert_id(&p.ike.local_id, 3, "a@b");
+	assert_id(&p.ike.remote_id, 2, "a.b-c_d:e");
+	hq_ok("remote-id = 198.18.0.300\n", &p);  /* not an address: an FQDN */
+	assert_id(&p.ike.remote_id, 2, "198.18.0.300");
+	memset(long_id, 'a', 255);
+	long_id[255] = '\0';
+	snprintf(text, sizeof(text), "remote-id = %s\n", long_id);
+	hq_ok(text, &p);
+	assert_int_equal(p.ike.remote_id.len, 255);
+	assert_id(&p.ike.remote_id, 2, long_id);
+	long_id[255] = 'a';
+	long_id[256] = '\0';
+	snprintf(text, sizeof(text), "remote-id = %s", long_id);
+	expect_hq_err(text, "remote-id: too long (max 255 characters)");
+	expect_hq_err("local-id = gw example", "local-id: 'gw example' has spaces or control");
+	expect_hq_err("local-id = gw\texample", "has spaces or control characters");
+	expect_hq_err("local-id = gw\x7f" "example", "has spaces or control characters");
+	expect_hq_err("local-id = gw\xc3\xa9.example", "has spaces or control characters");
+	expect_hq_err("remote-id = @gw.example", "remote-id: '@gw.example' is not an email");
+	expect_hq_err("remote-id = ops@", "is not an email address");
+	expect_hq_err("remote-id =", "remote-id: empty value");
+
+	/* conf_ike_id_str: truncation and nonsense never overflow. */
+	{
+		struct conf_ike_id id = { .type = 2, .len = 5 };
+		char small[4];
+
+		memcpy(id.data, "hello", 5);
+		assert_string_equal(conf_ike_id_str(&id, small, sizeof(small)), "hel");
+		id.type = 9;
+		assert_string_equal(conf_ike_id_str(&id, small, sizeof(small)), "?");
+		id.type = 1;  /* IPv4 with a wrong length */
+		assert_string_equal(conf_ike_id_str(&id, small, sizeof(small)), "?");
+		assert_string_equal(conf_ike_id_str(NULL, small, sizeof(small)), "?");
+	}
+
+	/* Two IKEv2 peers must not share a remote-id (explicit or defaulted). */
+	expect_err_psk(GW IKE_HQ "remote-id = gw.example\n"
+		       "[peer b]\nendpoint = 198.18.0.3\nsubnets = 10.0.0.0/8\npsk = " PSK2 "\n"
+		       "remote-id = gw.example\n", 13,
+		       "remote-id: gw.example is also peer hq's");
+	expect_err_psk(GW IKE_HQ
+		       "[peer b]\nendpoint = 198.18.0.2\nsubnets = 10.0.0.0/8\npsk = " PSK2 "\n", 9,
+		       "remote-id: 198.18.0.2 is also peer hq's");
+	/* The same endpoint with distinct IDs is fine; so are SPIs (all 0) and a
+	 * static peer next to IKEv2 peers; routed subnets still must differ. */
+	c = parse_ok(GW IKE_HQ "remote-id = a.example\n"
+		     "[peer b]\nendpoint = 198.18.0.2\nsubnets = 10.0.0.0/8\npsk = " PSK2 "\n"
+		     "remote-id = b.example\n" PEER_S);
+	assert_int_equal(c->n_peers, 3);
+	conf_free(c);
+	expect_err_psk(GW IKE_HQ "[peer b]\nendpoint = 198.18.0.3\nsubnets = 198.19.1.0/24\n"
+		       "psk = " PSK2 "\n", 10, "subnets: 198.19.1.0/24 is already routed to peer hq");
+	expect_err(GW PEER_B "[peer hq]\nendpoint = 198.18.0.3\nsubnets = 198.19.1.0/24\n"
+		   "psk = " PSK2 "\n", 14, "subnets: 198.19.1.0/24 is already routed to peer site-b");
+	explicit_bzero(&p, sizeof(p));
+}
+
+static void
+test_ike_durations(void **state)
+{
+	static const struct {
+		const char *val;
+		uint32_t s;
+	} good[] = {
+		{ "0", 0 }, { "45", 45 }, { "45s", 45 }, { "2m", 120 }, { "1h", 3600 },
+		{ "1d", 86400 }, { "007", 7 }, { "4294967295", 4294967295u },
+		{ "4294967295s", 4294967295u }, { "71582788m", 4294967280u },
+		{ "1193046h", 4294965600u }, { "49710d", 4294944000u },
+	};
+	static const char *const bad[] = {
+		"4294967296", "71582789m", "1193047h", "49711d", "99999999999",
+		"1x", "h", "1hh", "-1", "+1", "1 h", "1.5h", "1H", "0x10", "1h30m", "s",
+	};
+	static const char *const keys[] = { "rekey-time", "ike-rekey-time", "dpd" };
+	char text[256], msg[256];
+	struct conf_peer p;
+	unsigned i, k;
+
+	(void)state;
+	for (k = 0; k < 3; k++) {
+		for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+			uint32_t got;
+
+			snprintf(text, sizeof(text), "%s = %s\n", keys[k], good[i].val);
+			hq_ok(text, &p);
+			got = k == 0 ? p.ike.rekey_s : k == 1 ? p.ike.ike_rekey_s : p.ike.dpd_s;
+			if (got != good[i].s)
+				fail_msg("%s = %s: got %u, expected %u", keys[k], good[i].val,
+					 got, good[i].s);
+		}
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			snprintf(text, sizeof(text), "%s = %s", keys[k], bad[i]);
+			snprintf(msg, sizeof(msg), "%s: expected N, Ns, Nm, Nh or Nd", keys[k]);
+			expect_hq_err(text, msg);
+		}
+	}
+	explicit_bzero(&p, sizeof(p));
+}
+
+static void
+test_ike_proposals(void **state)
+{
+	static const char *const encr[] = { "aes128gcm16", "aes256gcm16", "chacha20poly1305" };
+	static const char *const prf[] = { "prfsha256", "prfsha384", "prfsha512" };
+	static const char *const dh[] = { "x25519", "ecp256", "modp2048" };
+	char text[2048], list[1024];
+	struct conf_peer p;
+	unsigned i;
+
+	(void)state;
+	/* White space around ',' and '-', every name and alias. */
+	hq_ok("ike =   aes128gcm - prfsha256 -x25519 ,chacha20poly1305-prfsha512-modp2048,"
+	      "aes256gcm-prfsha384-curve25519,\taes128gcm16-prfsha256-ecp256\n"
+	      "esp = aes128gcm ,  chacha20poly1305\n", &p);
+	assert_int_equal(p.ike.n_ike, 4);
+	assert_ike_prop(&p.ike.ike[0], 20, 128, 5, 31);
+	assert_ike_prop(&p.ike.ike[1], 28, 0, 7, 14);
+	assert_ike_prop(&p.ike.ike[2], 20, 256, 6, 31);
+	assert_ike_prop(&p.ike.ike[3], 20, 128, 5, 19);
+	assert_props(&p, "aes128gcm16-prfsha256-x25519, chacha20poly1305-prfsha512-modp2048, "
+		     "aes256gcm16-prfsha384-x25519, aes128gcm16-prfsha256-ecp256",
+		     "aes128gcm16, chacha20poly1305");
+	/* What conf_ike_props_str prints parses back to the same. */
+	{
+		struct conf_peer q;
+
+		conf_ike_props_str(&p.ike, list, sizeof(list));
+		snprintf(text, sizeof(text), "ike = %s\n", list);
+		hq_ok(text, &q);
+		assert_int_equal(q.ike.n_ike, p.ike.n_ike);
+		assert_memory_equal(q.ike.ike, p.ike.ike, sizeof(p.ike.ike));
+		explicit_bzero(&q, sizeof(q));
+	}
+	/* A short buffer truncates. */
+	assert_string_equal(conf_ike_props_str(&p.ike, list, 12), "aes128gcm16");
+	assert_string_equal(conf_esp_props_str(&p.ike, list, 5), "aes1");
+
+	/* Exactly 8 proposals, then 9. */
+	list[0] = '\0';
+	for (i = 0; i < 8; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s-%s-%s",
+			 i ? ", " : "", encr[i % 3], prf[(i / 3) % 3], dh[i % 2]);
+	snprintf(text, sizeof(text), "ike = %s\n", list);
+	hq_ok(text, &p);
+	assert_int_equal(p.ike.n_ike, 8);
+	snprintf(text, sizeof(text), "ike = %s, chacha20poly1305-prfsha512-modp2048", list);
+	expect_hq_err(text, "ike: too many proposals (max 8)");
+
+	/* The offending token is named. */
+	expect_hq_err("ike = aes128gcm16-prfsha256", "ike: 'aes128gcm16-prfsha256' is not "
+		      "ENCR-PRF-DH");
+	expect_hq_err("ike = aes128gcm16-prfsha256-x25519-esn", "is not ENCR-PRF-DH");
+	expect_hq_err("ike = aes128gcm16", "'aes128gcm16' is not ENCR-PRF-DH");
+	expect_hq_err("ike = aes128gcm16-prfsha256-x25519, aes128ccm16-prfsha256-x25519",
+		      "ike: unknown encryption 'aes128ccm16' in 'aes128ccm16-prfsha256-x25519'");
+	expect_hq_err("ike = aes128gcm16-prfmd5-x25519", "ike: unknown PRF 'prfmd5'");
+	expect_hq_err("ike = aes128gcm16-prfsha256-modp1024", "ike: unknown DH group 'modp1024'");
+	expect_hq_err("ike = aes128gcm16--x25519", "ike: unknown PRF ''");
+	expect_hq_err("ike = AES128GCM16-prfsha256-x25519", "unknown encryption 'AES128GCM16'");
+	expect_hq_err("ike = aes128gcm16-prfsha256-x25519, aes128gcm-prfsha256-curve25519",
+		      "ike: 'aes128gcm-prfsha256-curve25519' is given twice");
+	expect_hq_err("ike = aes128gcm16-prfsha256-x25519,,aes256gcm16-prfsha256-x25519",
+		      "ike: empty list entry");
+	expect_hq_err("ike = aes128gcm16-prfsha256-x25519,", "ike: empty list entry");
+	expect_hq_err("esp = aes128gcm16-esn", "esp: unknown algorithm 'aes128gcm16-esn'");
+	expect_hq_err("esp = aes128gcm16, aes128gcm", "esp: 'aes128gcm' is given twice");
+	expect_hq_err("esp = , aes128gcm16", "esp: empty list entry");
+	expect_hq_err("esp = 3des", "esp: unknown algorithm '3des'");
+	explicit_bzero(&p, sizeof(p));
+}
+
+/* `peer add`: the same keys, defaults and checks, against a base gateway. */
+static void
+test_ike_parse_peer(void **state)
+{
+	static const char body[] =
+		"endpoint = 198.18.0.9\n"
+		"subnets = 10.9.0.0/16\n"
+		"psk = " PSK "\n"
+		"remote-id = nine.example\n"
+		"dpd = 5s\n";
+	struct conf *base = parse_ok(GW IKE_HQ "remote-id = hq.example\n" PEER_S);
+	char err[CONF_ERR_MAX];
+	struct conf_peer p;
+
+	(void)state;
+	memset(&p, 0xa5, sizeof(p));
+	if (conf_parse_peer(base, "nine", body, strlen(body), "peer add", &p, err,
+			    sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(p.name, "nine");
+	assert_int_equal(p.line, 0);
+	assert_true(p.ike.enabled);
+	assert_int_equal(p.endpoint_port, 500);
+	assert_int_equal(p.ike.psk_len, strlen(PSK));
+	assert_id(&p.ike.local_id, 1, "198.18.0.1");     /* base's wan-address */
+	assert_id(&p.ike.remote_id, 2, "nine.example");
+	assert_int_equal(p.ike.dpd_s, 5);
+	assert_int_equal(p.ike.rekey_s, 3600);
+	assert_int_equal(p.ike.n_ike, 4);
+	assert_true(p.ike.initiate);
+	assert_int_equal(p.spi_in, 0);
+	assert_int_equal(conf_peer_clash(base, &p, UINT_MAX, err, sizeof(err)), 0);
+
+	/* Its remote-id clashes with hq's when it is hq's. */
+	{
+		static const char dup[] = "subnets = 10.9.0.0/16\npsk = " PSK "\n"
+					  "remote-id = hq.example\n";
+
+		assert_int_equal(conf_parse_peer(base, "nine", dup, strlen(dup), "peer add", &p,
+						 err, sizeof(err)), 0);
+		assert_int_equal(p.endpoint_ip, 0);
+		assert_false(p.ike.initiate);
+		assert_int_equal(conf_peer_clash(base, &p, UINT_MAX, err, sizeof(err)), -1);
+		assert_string_equal(err, "remote-id hq.example is also peer hq's");
+		/* ... but not with hq itself (skip = its index). */
+		assert_int_equal(conf_peer_clash(base, &p, 0, err, sizeof(err)), 0);
+	}
+
+	/* Errors read "peer add:LINE: ..." and never hold the PSK. */
+	{
+		static const struct {
+			const char *body;
+			unsigned line;
+			const char *msg;
+		} bad[] = {
+			{ "subnets = 10.9.0.0/16\npsk = " PSK "\ncipher = aes-128-gcm\n", 3,
+			  "cipher and psk are mutually exclusive (psk at line 2)" },
+			{ "subnets = 10.9.0.0/16\npsk = 0123456789\n", 2,
+			  "psk: at least 16 octets" },
+			{ "subnets = 10.9.0.0/16\npsk = " PSK "\n", 0,
+			  "[peer nine]: missing remote-id" },
+			{ "endpoint = 198.18.0.9\npsk = " PSK "\n", 0, "[peer nine]: missing subnets" },
+			{ "endpoint = 198.18.0.1\nsubnets = 10.9.0.0/16\npsk = " PSK "\n", 0,
+			  "endpoint is this gateway's own wan-address" },
+			{ "[peer x]\npsk = " PSK "\n", 1, "no [section] header here" },
+			{ "local-id = a.example\n" PEER_BODY("198.18.0.9", "10.9.0.0/16", "0x2009",
+							      "0x1009", K20A, K20B), 1,
+			  "local-id needs psk or psk-file" },
+		};
+		unsigned i;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			memset(err, 0, sizeof(err));
+			assert_int_equal(conf_parse_peer(base, "nine", bad[i].body,
+							 strlen(bad[i].body), "peer add", &p, err,
+							 sizeof(err)), -1);
+			check_err(err, "peer add", bad[i].line, bad[i].msg);
+			assert_no_psk(err);
+		}
+	}
+
+	/* conf_peer_set endpoint: an IKEv2 peer's default port is 500. */
+	assert_int_equal(conf_peer_set(base, &base->peers[0], "endpoint", "198.18.0.20", err,
+				       sizeof(err)), 0);
+	assert_int_equal(base->peers[0].endpoint_ip, ip4("198.18.0.20"));
+	assert_int_equal(base->peers[0].endpoint_port, 500);
+	assert_int_equal(conf_peer_set(base, &base->peers[0], "endpoint", "198.18.0.21:4600", err,
+				       sizeof(err)), 0);
+	assert_int_equal(base->peers[0].endpoint_port, 4600);
+	assert_int_equal(conf_peer_set(base, &base->peers[1], "endpoint", "198.18.0.22", err,
+				       sizeof(err)), 0);
+	assert_int_equal(base->peers[1].endpoint_port, 4500);
+	explicit_bzero(&p, sizeof(p));
+	conf_free(base);
+}
+
+/* Two peers from one text, for the diff tests. */
+static struct conf *
+diff_base(void)
+{
+	return parse_ok(GW IKE_HQ "remote-id = hq.example\n" PEER_S);
+}
+
+static void
+test_peer_diff_static(void **state)
+{
+	struct conf *c = diff_base();
+	const struct conf_peer *a = &c->peers[1];
+	struct conf_peer b;
+
+	(void)state;
+	assert_false(a->ike.enabled);
+#define DIFF(stmt, want) \
+	do { \
+		b = *a; \
+		stmt; \
+		assert_int_equal(conf_peer_diff(a, &b), (want)); \
+		assert_int_equal(conf_peer_diff(&b, a), (want)); \
+	} while (0)
+	DIFF((void)0, 0);
+	DIFF(b.cipher = AEAD_CHACHA20_POLY1305, CONF_DIFF_OUT | CONF_DIFF_IN);
+	DIFF(b.keymat_len = 36, CONF_DIFF_OUT | CONF_DIFF_IN);
+	DIFF(b.esn = false, CONF_DIFF_OUT | CONF_DIFF_IN);
+	DIFF(b.spi_out = 0x9999, CONF_DIFF_OUT);
+	DIFF(b.key_out[3] ^= 1, CONF_DIFF_OUT);
+	DIFF(b.endpoint_ip = ip4("198.18.0.99"), CONF_DIFF_OUT);
+	DIFF(b.endpoint_port = 4501, CONF_DIFF_OUT);
+	DIFF(b.udp_encap = false, CONF_DIFF_OUT);
+	DIFF(b.spi_in = 0x9999, CONF_DIFF_IN);
+	DIFF(b.key_in[19] ^= 0x80, CONF_DIFF_IN);
+	DIFF(b.replay_window = 64, CONF_DIFF_IN);
+	DIFF(b.n_subnets = 0, CONF_DIFF_SUBNETS);
+	DIFF(b.subnets[0].len = 25, CONF_DIFF_SUBNETS);
+	DIFF(b.subnets[0].addr[2] = 7, CONF_DIFF_SUBNETS);
+	DIFF((b.subnets[1] = b.subnets[0], b.subnets[1].len = 32, b.n_subnets = 2),
+	     CONF_DIFF_SUBNETS);
+	DIFF((b.spi_in = 0x9999, b.n_subnets = 0), CONF_DIFF_IN | CONF_DIFF_SUBNETS);
+	/* Neither the name nor the line are settings. */
+	DIFF((strcpy(b.name, "other"), b.line = 99), 0);
+	explicit_bzero(&b, sizeof(b));
+	conf_free(c);
+}
+
+static void
+test_peer_diff_ike(void **state)
+{
+	struct conf *c = diff_base();
+	const struct conf_peer *a = &c->peers[0], *st = &c->peers[1];
+	struct conf_peer b;
+
+	(void)state;
+	assert_true(a->ike.enabled);
+	DIFF((void)0, 0);
+	DIFF(b.ike.psk[0] ^= 1, CONF_DIFF_IKE);
+	DIFF(b.ike.psk_len--, CONF_DIFF_IKE);
+	DIFF(b.ike.local_id.data[3] ^= 1, CONF_DIFF_IKE);
+	DIFF(b.ike.local_id.type = 2, CONF_DIFF_IKE);
+	DIFF(b.ike.remote_id.len--, CONF_DIFF_IKE);
+	DIFF(b.ike.remote_id.data[0] = 'H', CONF_DIFF_IKE);
+	DIFF(b.ike.n_ike--, CONF_DIFF_IKE);
+	DIFF(b.ike.ike[3].dh = 19, CONF_DIFF_IKE);
+	DIFF(b.ike.ike[0].keylen = 128, CONF_DIFF_IKE);
+	DIFF(b.ike.ike[1].prf = 7, CONF_DIFF_IKE);
+	DIFF(b.ike.ike[2].encr = 28, CONF_DIFF_IKE);
+	DIFF(b.ike.n_esp = 1, CONF_DIFF_IKE);
+	DIFF(b.ike.esp[2].encr = 20, CONF_DIFF_IKE);
+	DIFF(b.ike.esp[0].keylen = 256, CONF_DIFF_IKE);
+	DIFF(b.ike.rekey_s++, CONF_DIFF_IKE);
+	DIFF(b.ike.ike_rekey_s = 0, CONF_DIFF_IKE);
+	DIFF(b.ike.dpd_s = 0, CONF_DIFF_IKE);
+	DIFF(b.ike.initiate = false, CONF_DIFF_IKE);
+	/* What the IKE SA talks to and offers (the static flags as before). */
+	DIFF(b.endpoint_ip = ip4("198.18.0.99"), CONF_DIFF_IKE | CONF_DIFF_OUT);
+	DIFF(b.endpoint_port = 4500, CONF_DIFF_IKE | CONF_DIFF_OUT);
+	DIFF(b.udp_encap = false, CONF_DIFF_IKE | CONF_DIFF_OUT);
+	DIFF(b.esn = false, CONF_DIFF_IKE | CONF_DIFF_OUT | CONF_DIFF_IN);
+	DIFF(b.n_subnets = 0, CONF_DIFF_SUBNETS);
+	DIFF(b.replay_window = 64, CONF_DIFF_IN);
+	/* Unused tails of the arrays are not settings. */
+	DIFF((b.ike.psk[CONF_PSK_MAX - 1] ^= 1, b.ike.remote_id.data[200] = 1,
+	      b.ike.ike[7].dh = 1, b.ike.esp[7].encr = 1), 0);
+	/* Static <-> IKEv2, both ways, with the same name. */
+	b = *st;
+	assert_int_equal(conf_peer_diff(a, &b) & CONF_DIFF_IKE, CONF_DIFF_IKE);
+	assert_int_equal(conf_peer_diff(&b, a) & CONF_DIFF_IKE, CONF_DIFF_IKE);
+	assert_int_equal(conf_peer_diff(&b, a) & (CONF_DIFF_OUT | CONF_DIFF_IN),
+			 CONF_DIFF_OUT | CONF_DIFF_IN);
+	b = *a;
+	b.ike.enabled = false;
+	assert_int_equal(conf_peer_diff(a, &b) & CONF_DIFF_IKE, CONF_DIFF_IKE);
+#undef DIFF
+	explicit_bzero(&b, sizeof(b));
+	conf_free(c);
+}
+
+static void
+test_gateway_diff(void **state)
+{
+	struct conf *c = parse_ok(GW "wan-gateway = 198.18.0.254\n"
+				  "inside-address = 198.19.0.1/24\n"
+				  "neighbour = 198.18.0.2 02:00:00:00:00:02\n");
+	const struct conf_gateway *a = &c->gw;
+	struct conf_gateway b;
+	char what[32];
+
+	(void)state;
+	b = *a;
+	strcpy(what, "unchanged");
+	assert_int_equal(conf_gateway_diff(a, &b, what, sizeof(what)), 0);
+	assert_string_equal(what, "unchanged");
+#define GWDIFF(stmt, name) \
+	do { \
+		b = *a; \
+		stmt; \
+		what[0] = '\0'; \
+		assert_int_equal(conf_gateway_diff(a, &b, what, sizeof(what)), 1); \
+		assert_string_equal(what, name); \
+		assert_int_equal(conf_gateway_diff(&b, a, what, sizeof(what)), 1); \
+	} while (0)
+	GWDIFF(b.wan[0] = 'x', "wan");
+	GWDIFF(b.wan_ip = ip4("198.18.0.9"), "wan-address");
+	GWDIFF(b.wan_prefixlen = 16, "wan-address");
+	GWDIFF(b.wan_gateway = 0, "wan-gateway");
+	GWDIFF(b.wan_mtu = 9000, "wan-mtu");
+	GWDIFF(b.udp_port = 4501, "udp-port");
+	GWDIFF(b.inside = CONF_INSIDE_VIRTIO_USER, "inside");
+	GWDIFF(strcpy(b.inside_devargs, "net_tap1"), "inside");
+	GWDIFF(strcpy(b.inside_name, "vpn9"), "inside-name");
+	GWDIFF(b.inside_offload = false, "inside-offload");
+	GWDIFF(b.n_inside_addr = 0, "inside-address");
+	GWDIFF(b.inside_addr[0].len = 16, "inside-address");
+	GWDIFF(b.n_neigh = 0, "neighbour");
+	GWDIFF(b.neigh[0].mac[5] = 9, "neighbour");
+	GWDIFF(strcpy(b.state_file, "/tmp/other.state"), "state-file");
+	GWDIFF(b.crypto = AEAD_IMPL_OSSL, "crypto");
+	/* The first differing key is named. */
+	GWDIFF((b.crypto = AEAD_IMPL_OSSL, b.wan_mtu = 1400), "wan-mtu");
+#undef GWDIFF
+	conf_free(c);
+}
+
+static void
+test_peer_clash(void **state)
+{
+	struct conf *c = parse_ok(GW IKE_HQ "remote-id = hq.example\n" PEER_S);
+	char err[CONF_ERR_MAX];
+	struct conf_peer p;
+	const char *m;
+
+	(void)state;
+#define CLASH(stmt, skip, msg) \
+	do { \
+		p = c->peers[1]; \
+		strcpy(p.name, "new"); \
+		p.spi_in = 0x7001; \
+		p.spi_out = 0x7002; \
+		p.subnets[0].addr[2] = 77; \
+		stmt; \
+		memset(err, 0, sizeof(err)); \
+		m = (msg); \
+		if (m == NULL) { \
+			if (conf_peer_clash(c, &p, (skip), err, sizeof(err)) != 0) \
+				fail_msg("unexpected clash: %s", err); \
+		} else { \
+			assert_int_equal(conf_peer_clash(c, &p, (skip), err, sizeof(err)), -1); \
+			assert_string_equal(err, m); \
+		} \
+	} while (0)
+	/* Static peers. */
+	CLASH((void)0, UINT_MAX, NULL);
+	CLASH(strcpy(p.name, "site-b"), UINT_MAX, "a peer named 'site-b' exists");
+	CLASH(strcpy(p.name, "site-b"), 1, NULL);        /* its own slot */
+	CLASH(p.spi_in = 0x1001, UINT_MAX, "spi-in 0x00001001 is already used by peer site-b");
+	CLASH(p.spi_out = 0x2001, UINT_MAX, "spi-out 0x00002001 is already used by peer site-b");
+	CLASH(p.subnets[0].addr[2] = 9, UINT_MAX,
+	      "subnet 198.19.9.0/24 is already routed to peer site-b");
+	CLASH(p.subnets[0].addr[2] = 1, UINT_MAX,
+	      "subnet 198.19.1.0/24 is already routed to peer hq");
+	CLASH(p.subnets[0].addr[2] = 9, 1, NULL);
+	/* A free slot (empty name) clashes with nothing. */
+	c->peers[1].name[0] = '\0';
+	CLASH((p.spi_in = 0x1001, strcpy(p.name, "x")), UINT_MAX, NULL);
+	strcpy(c->peers[1].name, "site-b");
+	/* IKEv2 peers: SPI 0 everywhere is no clash, the remote-id is. */
+	CLASH((p = c->peers[0], strcpy(p.name, "new"), p.subnets[0].addr[2] = 77,
+	       p.ike.remote_id.data[0] = 'x'), UINT_MAX, NULL);
+	CLASH((p = c->peers[0], strcpy(p.name, "new"), p.subnets[0].addr[2] = 77),
+	      UINT_MAX, "remote-id hq.example is also peer hq's");
+	/* A static peer with hq's remote-id bytes is no IKEv2 peer. */
+	CLASH((p.ike = c->peers[0].ike, p.ike.enabled = false), UINT_MAX, NULL);
+#undef CLASH
+	explicit_bzero(&p, sizeof(p));
+	conf_free(c);
 }
 
 int
@@ -1278,6 +2324,19 @@ main(void)
 		cmocka_unit_test(test_example_confs),
 		cmocka_unit_test(test_quickstart_pair),
 		cmocka_unit_test(test_gateway_example),
+		cmocka_unit_test(test_ike_every_key),
+		cmocka_unit_test(test_ike_defaults),
+		cmocka_unit_test(test_ike_psk),
+		cmocka_unit_test(test_ike_psk_file),
+		cmocka_unit_test(test_ike_err_static_mix),
+		cmocka_unit_test(test_ike_err_endpoint_ids),
+		cmocka_unit_test(test_ike_durations),
+		cmocka_unit_test(test_ike_proposals),
+		cmocka_unit_test(test_ike_parse_peer),
+		cmocka_unit_test(test_peer_diff_static),
+		cmocka_unit_test(test_peer_diff_ike),
+		cmocka_unit_test(test_gateway_diff),
+		cmocka_unit_test(test_peer_clash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

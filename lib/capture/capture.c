@@ -57,6 +57,10 @@ static struct rte_mempool *cap_mp;
 static struct rte_ring *cap_ring;
 static uint32_t cap_taking;             /* 1: callbacks copy packets */
 static uint64_t cap_drop_ring, cap_drop_nombuf;
+/* Wall clock of the packets: TSC and CLOCK_REALTIME read together at
+ * start (DPDK 22.11's own conversion in rte_pcapng_copy() is off by years
+ * and updates shared state from every caller). */
+static uint64_t cap_base_tsc, cap_base_ns, cap_hz;
 
 /* Control plane and writer. */
 static struct capture_status cap_st;    /* figures (atomics where shared) */
@@ -71,17 +75,38 @@ static uint64_t cap_t0_ns;
 
 /* ------------------------------------------------------------ callbacks */
 
+/* Nanoseconds since the epoch at TSC value tsc: whole seconds and the
+ * rest apart, so that nothing overflows however long the capture runs. */
+static inline uint64_t cap_tsc_to_ns(uint64_t tsc)
+{
+	uint64_t delta = tsc - cap_base_tsc;
+
+	return cap_base_ns + delta / cap_hz * 1000000000ull +
+	       delta % cap_hz * 1000000000ull / cap_hz;
+}
+
+/* The Enhanced Packet Block that rte_pcapng_copy() put in front of the
+ * copy (pcapng spec: type, length, interface, timestamp high, low). */
+static inline void cap_set_time(struct rte_mbuf *c, uint64_t ns)
+{
+	uint32_t *epb = rte_pktmbuf_mtod(c, uint32_t *);
+
+	epb[3] = (uint32_t)(ns >> 32);
+	epb[4] = (uint32_t)ns;
+}
+
 /* Copies the burst's packets into the ring. Per packet: one mbuf copy; per
  * chunk: one ring operation; atomics only when something was dropped. */
 static void cap_take(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n,
 		     enum rte_pcapng_direction dir)
 {
 	struct rte_mbuf *copies[CAP_BURST];
-	uint64_t ts, nombuf = 0, full = 0;
+	uint64_t ts, ns, nombuf = 0, full = 0;
 
 	if (likely(__atomic_load_n(&cap_taking, __ATOMIC_ACQUIRE) == 0) || n == 0)
 		return;
 	ts = rte_get_tsc_cycles();
+	ns = cap_tsc_to_ns(ts);
 	for (uint16_t i = 0; i < n;) {
 		unsigned k = 0, sent;
 
@@ -89,10 +114,12 @@ static void cap_take(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint
 			struct rte_mbuf *c = rte_pcapng_copy(port, queue, pkts[i], cap_mp,
 							     CAPTURE_SNAPLEN, ts, dir);
 
-			if (unlikely(c == NULL))
+			if (unlikely(c == NULL)) {
 				nombuf++;
-			else
+			} else {
+				cap_set_time(c, ns);
 				copies[k++] = c;
+			}
 		}
 		sent = k ? rte_ring_mp_enqueue_burst(cap_ring, (void **)copies, k, NULL) : 0;
 		if (unlikely(sent < k)) {
@@ -378,7 +405,11 @@ int capture_start(uint16_t port, const char *name, const char *path, uint64_t co
 	__atomic_store_n(&cap_drop_nombuf, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&cap_stopping, 0, __ATOMIC_RELAXED);
 	cap_qsbr = qsbr;
-	cap_t0_ns = now_ns();
+	cap_hz = rte_get_tsc_hz();
+	cap_base_tsc = rte_get_tsc_cycles();
+	cap_t0_ns = cap_base_ns = now_ns();
+	if (cap_hz == 0)
+		cap_hz = 1;  /* never: the EAL measured it */
 	rc = rte_ctrl_thread_create(&cap_thread, "pmdvpn-capture", NULL, cap_writer, NULL);
 	if (rc != 0) {
 		fprintf(f, "capture: cannot start the writer thread: %s (nothing started)\n",

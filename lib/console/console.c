@@ -385,6 +385,26 @@ static void do_sa_retire(FILE *f, const struct console_env *e, const struct cmd_
 		e->ctl->sa_retire(e->ctl->arg, r->w[2], f);
 }
 
+static void do_show_ike(FILE *f, const struct console_env *e, const struct cmd_words *r,
+			struct cmdline *cl)
+{
+	(void)cl;
+	if (ctl_ok(f, e) && e->ctl->ike_show == NULL)
+		fprintf(f, "IKEv2 is not available here\n");
+	else if (e->ctl != NULL)
+		e->ctl->ike_show(e->ctl->arg, r->w[2][0] != '\0' ? r->w[2] : NULL, f);
+}
+
+static void do_ike(FILE *f, const struct console_env *e, const struct cmd_words *r,
+		   struct cmdline *cl)
+{
+	(void)cl;
+	if (ctl_ok(f, e) && e->ctl->ike_cmd == NULL)
+		fprintf(f, "IKEv2 is not available here\n");
+	else if (e->ctl != NULL)
+		e->ctl->ike_cmd(e->ctl->arg, r->w[1], r->w[2], f);
+}
+
 static void do_reload(FILE *f, const struct console_env *e, const struct cmd_words *r,
 		      struct cmdline *cl)
 {
@@ -694,6 +714,9 @@ static cmdline_parse_token_string_t t_set_key = MWORD(3, "endpoint#subnets");
 static cmdline_parse_token_string_t t_rest = TOKEN_STRING_INITIALIZER(struct cmd_multi, rest,
 								      TOKEN_STRING_MULTI);
 static cmdline_parse_token_string_t t_reload = WORD(0, "reload");
+static cmdline_parse_token_string_t t_ike0 = WORD(0, "ike");
+static cmdline_parse_token_string_t t_ike1 = WORD(1, "ike");
+static cmdline_parse_token_string_t t_ike_verb = WORD(1, "initiate#rekey#rekey-ike#dpd#terminate");
 static cmdline_parse_token_string_t t_set0 = WORD(0, "set");
 static cmdline_parse_token_string_t t_burst = WORD(1, "burst");
 static cmdline_parse_token_string_t t_backoff = WORD(1, "idle-backoff");
@@ -762,6 +785,15 @@ INST(cmd_sa_rekey, do_sa_rekey,
 INST(cmd_sa_retire, do_sa_retire,
      "sa retire <peer>: drop the inbound SA a rekey replaced, now", T(t_sa0), T(t_retire),
      T(t_name2));
+INST(cmd_show_ike_all, do_show_ike,
+     "show ike: every IKEv2 peer: state, role, IKE suite and SPIs, CHILD_SAs; IKE counters",
+     T(t_show), T(t_ike1));
+INST(cmd_show_ike, do_show_ike, "show ike <peer>: one IKEv2 peer", T(t_show), T(t_ike1),
+     T(t_name2));
+INST(cmd_ike, do_ike,
+     "ike initiate|rekey|rekey-ike|dpd|terminate <peer>: start the IKE SA, rekey its CHILD_SA "
+     "or the IKE SA, check liveness, delete it (no re-initiation until `ike initiate`)",
+     T(t_ike0), T(t_ike_verb), T(t_name2));
 INST(cmd_reload, do_reload,
      "reload: re-read the config file and apply its peer changes (as SIGHUP)", T(t_reload));
 INST(cmd_set_burst, do_set_burst, "set burst <n>: packets per rx burst (1..64)",
@@ -774,7 +806,7 @@ INST(cmd_capture_start, do_capture_start,
      "pcapng file (the wan: ESP; the inside: clear text)",
      T(t_capture0), T(t_cap_start), T(t_mname2), T(t_rest));
 INST(cmd_capture_start_nofile, do_capture_usage,
-     "capture start wan|inside: (which file?)", T(t_capture0), T(t_cap_start), T(t_name2));
+     "capture start wan|inside: (no file: prints the usage)", T(t_capture0), T(t_cap_start), T(t_name2));
 INST(cmd_capture_stop, do_capture_stop,
      "capture stop: end the capture; says how many packets were written and dropped",
      T(t_capture0), T(t_cap_stop));
@@ -802,6 +834,8 @@ static cmdline_parse_ctx_t console_ctx[] = {
 	&cmd_clear_stats,
 	/* runtime changes */
 	&cmd_peer_add, &cmd_peer_del, &cmd_peer_set, &cmd_sa_rekey, &cmd_sa_retire, &cmd_reload,
+	/* IKEv2 */
+	&cmd_show_ike_all, &cmd_show_ike, &cmd_ike,
 	&cmd_set_burst, &cmd_set_backoff,
 	/* capture, logs */
 	&cmd_capture_start, &cmd_capture_start_nofile, &cmd_capture_stop, &cmd_show_capture, &cmd_set_log,

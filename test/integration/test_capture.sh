@@ -65,6 +65,7 @@ show log lib.eal
 show log lib.ethdev
 set log global 7
 show log nomatch*
+show log
 EOF
 
 if ! pv_gw_start a "$NS_A" "$T/a.conf" 30; then
@@ -82,7 +83,7 @@ it_check "the tunnel works: ping A -> B" it_ping "$NS_A" "$IN_B"
 # ------------------------------------------------------------ B: malformed commands
 # B prints "ready" before its script runs: wait for the script's end.
 for ((i = 0; i < 100; i++)); do
-	grep -q "^pmdvpn> show log nomatch\*" "${PV_GW_OUT[b]}" && break
+	grep -q "^pmdvpn> show log$" "${PV_GW_OUT[b]}" && break
 	sleep 0.1
 done
 sleep 0.3
@@ -138,6 +139,7 @@ expect "set log lib.ethdev 5" "^log level warning for 1 type\(s\) matching 'lib.
 expect "show log lib.ethdev" '^log lib\.ethdev warning$' "show log lib.ethdev: warning"
 expect "set log global 7" '^log global info$' "set log global 7"
 expect "show log nomatch*" '^\(no log type matches' "show log of a pattern without types says so"
+expect "show log" '^log global info$' "show log: the global level (and pmdvpn's types)"
 it_check "after the malformed commands B still forwards: ping B -> A" it_ping "$NS_B" "$IN_A"
 
 # ------------------------------------------------------------ A: WAN capture through pmdvpn-ctl
@@ -178,6 +180,9 @@ else
 	it_notok "tshark reads the WAN capture" "$T/tshark.err"
 fi
 it_expect "tshark sees every packet capture stop counted" "$(wc -l < "$T/wan-frames.txt")" -eq "${written:-0}"
+t1=$(tsh "$T/wan.pcapng" -T fields -e frame.time_epoch | head -1)
+skew=$(( ${t1%%.*} - $(date +%s) )); skew=${skew#-}
+it_expect "the packets' timestamps are wall-clock time (first one ${skew} s from now)" "$skew" -lt 120
 tsh "$T/wan.pcapng" -Y esp -T fields -e frame.packet_flags_direction -e ip.src -e ip.dst -e esp.spi \
 	> "$T/wan-esp.txt"
 # A -> B: outbound from A's WAN address with A's spi-out; B -> A: inbound with B's.

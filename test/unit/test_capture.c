@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -47,6 +48,7 @@ static size_t out_len;
 /* One packet as read back from the file. */
 struct rec {
 	uint32_t iface, caplen, origlen, dir;
+	uint64_t ns;                /* timestamp (the IDBs say nanoseconds) */
 	uint8_t data[256];
 };
 
@@ -203,6 +205,7 @@ static int read_pcapng(const char *path, struct rec *recs, int max, int *n_idb, 
 			struct rec r = { .dir = 0 };
 
 			r.iface = le32(b);
+			r.ns = (uint64_t)le32(b + 4) << 32 | le32(b + 8);
 			r.caplen = le32(b + 12);
 			r.origlen = le32(b + 16);
 			if (28 + r.caplen > len)
@@ -281,6 +284,14 @@ static void test_both_directions(void **state)
 	}
 	assert_int_equal(in, 4);
 	assert_int_equal(outb, 5);
+	/* wall-clock time, in capture order */
+	for (int i = 0; i < n; i++) {
+		int64_t skew = (int64_t)(recs[i].ns / 1000000000u) - (int64_t)time(NULL);
+
+		assert_true(skew > -10 && skew < 10);
+		if (i > 0)
+			assert_true(recs[i].ns >= recs[i - 1].ns);
+	}
 	assert_true(capture_get_status(&st));
 	assert_false(st.active);
 	assert_int_equal(st.written, 9);

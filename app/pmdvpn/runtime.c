@@ -860,11 +860,22 @@ static int ctl_reload(void *arg, FILE *f)
 	return runtime_reload(arg, f);
 }
 
+static int ctl_ike_show(void *arg, const char *peer, FILE *f)
+{
+	return ike_gw_show(arg, peer, f);
+}
+
+static int ctl_ike_cmd(void *arg, const char *verb, const char *peer, FILE *f)
+{
+	return ike_gw_cmd(arg, verb, peer, f);
+}
+
 const struct console_ctl *runtime_ctl(struct gateway *g)
 {
 	static struct console_ctl ctl = {
 		.peer_add = ctl_peer_add, .peer_del = ctl_peer_del, .peer_set = ctl_peer_set,
 		.sa_rekey = ctl_sa_rekey, .sa_retire = ctl_sa_retire, .reload = ctl_reload,
+		.ike_show = ctl_ike_show, .ike_cmd = ctl_ike_cmd,
 	};
 
 	ctl.arg = g;

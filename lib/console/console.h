@@ -67,6 +67,10 @@ struct console_ctl {
 	int (*sa_rekey)(void *arg, const char *name, const struct console_rekey *rk, FILE *f);
 	int (*sa_retire)(void *arg, const char *name, FILE *f);
 	int (*reload)(void *arg, FILE *f);
+	/* IKEv2: `show ike [PEER]` (peer NULL: all) and `ike VERB PEER`
+	 * (initiate, rekey, rekey-ike, dpd, terminate). */
+	int (*ike_show)(void *arg, const char *peer, FILE *f);
+	int (*ike_cmd)(void *arg, const char *verb, const char *peer, FILE *f);
 };
 
 /* What the console may look at. Every pointer stays valid from

@@ -3,11 +3,13 @@
 #
 # pmdvpn in two minutes:
 #
-#   sudo usertools/pmdvpn-quickstart.sh [--no-install] [--no-build] [-t SECONDS]
+#   usertools/pmdvpn-quickstart.sh [--static] [--no-install] [--no-build] [-t SECONDS]
 #
-# Installs the Debian packages pmdvpn needs, builds it (build/), creates two
-# network namespaces qs-a and qs-b joined by a veth pair, runs one gateway
-# in each from conf/quickstart-a.conf and conf/quickstart-b.conf, pings
+# (as root). Installs the Debian packages pmdvpn needs, builds it (build/),
+# creates two network namespaces qs-a and qs-b joined by a veth pair, runs
+# one gateway in each from conf/ike-a.conf and conf/ike-b.conf (IKEv2 with
+# a pre-shared key: the gateways negotiate their keys; --static: the
+# static-key pair conf/quickstart-a.conf and conf/quickstart-b.conf), pings
 # through the tunnel, then runs iperf3 TCP for 10 s through the tunnel and,
 # for comparison, over a second, plain veth pair between the same
 # namespaces. It prints a small table (Gbit/s, the gateways' CPU and
@@ -23,9 +25,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib/common.sh"
 cd "$PV_ROOT" || exit 1
 
-INSTALL=1 BUILD=1 SECS=10
+INSTALL=1 BUILD=1 SECS=10 STATIC=0
 while [ $# -gt 0 ]; do
 	case $1 in
+	--static) STATIC=1 ;;
 	--no-install) INSTALL=0 ;;
 	--no-build) BUILD=0 ;;
 	-t) SECS=$2; shift ;;
@@ -38,7 +41,8 @@ done
 BUILDDIR=${BUILDDIR:-build}
 PMDVPN=$PV_ROOT/$BUILDDIR/app/pmdvpn/pmdvpn
 NS_A=qs-a NS_B=qs-b
-CONF_A=$PV_ROOT/conf/quickstart-a.conf CONF_B=$PV_ROOT/conf/quickstart-b.conf
+CONF_A=$PV_ROOT/conf/ike-a.conf CONF_B=$PV_ROOT/conf/ike-b.conf
+[ "$STATIC" = 1 ] && CONF_A=$PV_ROOT/conf/quickstart-a.conf CONF_B=$PV_ROOT/conf/quickstart-b.conf
 TUN_B=198.19.1.1 BARE_A=198.18.1.1 BARE_B=198.18.1.2
 
 pv_require_root
@@ -72,11 +76,12 @@ pv_ns_create "$NS_A" && pv_ns_create "$NS_B" &&
 	ip -n "$NS_A" addr add "$BARE_A/24" dev qs-bare-a &&
 	ip -n "$NS_B" addr add "$BARE_B/24" dev qs-bare-b || pv_die "cannot create the namespaces"
 
-pv_log "starting gateway A ($CONF_A) and B ($CONF_B)"
-pv_gw_start a "$NS_A" "$CONF_A" 30 || pv_die "gateway A did not start (log above)"
+pv_log "starting gateway B ($CONF_B) and A ($CONF_A)"
 pv_gw_start b "$NS_B" "$CONF_B" 30 || pv_die "gateway B did not start (log above)"
+pv_gw_start a "$NS_A" "$CONF_A" 30 || pv_die "gateway A did not start (log above)"
 grep -h '^pmdvpn: ' "${PV_GW_OUT[a]}" | sed 's/^/  A: /'
 
+[ "$STATIC" = 1 ] || pv_log "IKEv2: A initiates, B answers; the first packets wait for the CHILD_SA"
 pv_log "ping through the tunnel: $NS_A -> $TUN_B"
 timeout 20 ip netns exec "$NS_A" ping -n -c 3 -i 0.2 -W 2 -w 10 "$TUN_B" | sed 's/^/  /' ||
 	pv_die "no reply through the tunnel"
@@ -104,6 +109,9 @@ cpu_a1=$(pv_proc_cpu "${PV_GW_PID[a]}") cpu_b1=$(pv_proc_cpu "${PV_GW_PID[b]}")
 pv_gw_stats a > "$PV_TMP/a1.txt"; pv_gw_stats b > "$PV_TMP/b1.txt"
 
 cipher=$(sed -n 's/^cipher *= *\([a-z0-9-]*\).*/\1/p' "$CONF_A" | head -1)
+# IKEv2: the cipher the gateways agreed on (show ike's child line)
+[ -n "$cipher" ] || cipher="IKEv2 $(grep -ho 'CHILD_SA up: .* encr [0-9/]*' "${PV_GW_ERR[a]}" |
+	tail -1 | sed 's/.*encr 20\/128/aes-128-gcm/; s/.*encr 20\/256/aes-256-gcm/; s/.*encr 28.*/chacha20-poly1305/')"
 crypto=$(sed -n 's/^crypto *= *\([a-z-]*\).*/\1/p' "$CONF_A" | head -1)
 # c A|B KEY [FIELD]: a counter's increase over the tunnel run
 c() {
@@ -131,7 +139,7 @@ for row in "peer site-b|peer site-a|tx-pkts" "peer site-b|peer site-a|rx-pkts" \
 	[ -n "$kb" ] || kb=$ka
 	printf '  %-36s %14s %14s\n' "${ka%% site-*} $f" "$(c A "$ka" "$f")" "$(c B "$kb" "$f")"
 done
-for d in no-sa replay auth-failure malformed policy no-route too-big no-neighbour no-mbuf tx-full; do
+for d in no-sa replay auth-failure malformed policy no-route peer-down too-big no-neighbour no-mbuf tx-full; do
 	da=$(c A "drop $d") db=$(c B "drop $d")
 	[ "$da" = 0 ] && [ "$db" = 0 ] && continue
 	printf '  %-36s %14s %14s\n' "drop $d" "$da" "$db"

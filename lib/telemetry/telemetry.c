@@ -549,6 +549,74 @@ static int tel_more(const char *cmd, const char *params, struct rte_tel_data *d)
 	return send_chunk(r, 0, d);
 }
 
+/* /pmdvpn/ike[,PEER]: `show ike` as a dict: per IKEv2 peer its name,
+ * state, role, suite and SPIs, and its CHILD_SAs; "summary": IKE counters;
+ * a message for an unknown peer under "error". */
+static int tel_ike(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	char line[CONSOLE_LINE_MAX + 1], *text = NULL, *save = NULL, *l;
+	unsigned n_peer = 0;
+	size_t len = 0;
+	FILE *f;
+	int rc;
+
+	(void)cmd;
+	if (params != NULL && strlen(params) > 64)
+		return -EINVAL;
+	snprintf(line, sizeof(line), "show ike%s%s", params != NULL && *params ? " " : "",
+		 params != NULL ? params : "");
+	f = open_memstream(&text, &len);
+	if (f == NULL)
+		return -ENOMEM;
+	rc = console_exec(line, f);
+	fclose(f);
+	rte_tel_data_start_dict(d);
+	for (l = strtok_r(text, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save)) {
+		char name[CONF_NAME_MAX];
+		const char *rest;
+
+		if (strncmp(l, "ike: ", 5) == 0) {
+			rte_tel_data_add_dict_string(d, "summary", l + 5);
+			continue;
+		}
+		if (strncmp(l, "no IKEv2 peer", 13) == 0 || strncmp(l, "IKEv2 is not", 12) == 0 ||
+		    rc != CONSOLE_OK) {
+			rte_tel_data_add_dict_string(d, "error", l);
+			continue;
+		}
+		rest = l + strcspn(l, " ");
+		snprintf(name, sizeof(name), "%.*s", (int)RTE_MIN((size_t)(rest - l),
+							      sizeof(name) - 1), l);
+		rest += strspn(rest, " ");
+		/* peer N: peerN_name, its IKE SA as peerN, each CHILD_SA as
+		 * peerN_childM (dict keys cannot hold every peer name's
+		 * characters; strings are at most RTE_TEL_MAX_STRING_LEN) */
+		char part[RTE_TEL_MAX_STRING_LEN], key[32];
+		unsigned k = 0;
+
+		snprintf(key, sizeof(key), "peer%u_name", n_peer);
+		rte_tel_data_add_dict_string(d, key, name);
+
+		while (*rest != '\0') {
+			const char *c = strstr(rest + 1, " child ");
+			size_t n = c != NULL ? (size_t)(c - rest) : strlen(rest);
+
+			snprintf(part, sizeof(part), "%.*s", (int)RTE_MIN(n, sizeof(part) - 1), rest);
+			if (k == 0)
+				snprintf(key, sizeof(key), "peer%u", n_peer);
+			else
+				snprintf(key, sizeof(key), "peer%u_child%u", n_peer, k - 1);
+			rte_tel_data_add_dict_string(d, key, part);
+			rest = c != NULL ? c + 7 : rest + n;
+			k++;
+		}
+		n_peer++;
+	}
+	free(text);
+	rte_tel_data_add_dict_int(d, "rc", rc);
+	return 0;
+}
+
 int telemetry_register(void)
 {
 	static const struct {
@@ -564,6 +632,8 @@ int telemetry_register(void)
 		{ "/pmdvpn/lcores", tel_lcores, "pmdvpn lcores: busy/idle cycles, polls. No parameters" },
 		{ "/pmdvpn/cmd", tel_cmd, "Runs a pmdvpn console command. Parameter: the command, "
 		  "e.g. /pmdvpn/cmd,show sa. Output in pieces; more=1: ask /pmdvpn/more" },
+		{ "/pmdvpn/ike", tel_ike, "pmdvpn IKEv2 peers (show ike): one string per peer and "
+		  "a summary. Parameter: a peer name for one peer" },
 		{ "/pmdvpn/more", tel_more, "The rest of the last /pmdvpn/cmd output. No parameters" },
 	};
 

@@ -603,6 +603,20 @@ static void test_icmp_echo_and_others(void **state)
 	assert_int_equal(take(A.in_tx, out, 4), 0);
 }
 
+/* The control plane's frame to next_hop through w's hand-off ring: one
+ * poll later exactly one frame left on the WAN (in out[0]). */
+static void ctrl_send(struct worker *w, struct rte_ring *ho, uint32_t next_hop,
+		      struct rte_mbuf **out)
+{
+	struct rte_mbuf *m = ike_frame(500, false);
+
+	m->hash.usr = WORKER_HANDOFF_CTRL_TX;
+	WORKER_CTRL_NEXT_HOP(m) = next_hop;
+	assert_int_equal(rte_ring_enqueue(ho, m), 0);
+	assert_int_equal(worker_poll(w), 1);
+	assert_int_equal(take(A.wan_tx, out, 8), 1);
+}
+
 /* IKE goes whole to the control plane's ring: port 500, and port 4500
  * with the non-ESP marker; a full ring sheds the flood (ike-full). The
  * control plane's frames leave through worker 0 with MACs filled in, or
@@ -647,24 +661,14 @@ static void test_ike_paths(void **state)
 		rte_pktmbuf_free(out[i]);
 
 	/* control plane TX to an unknown next hop: ARP request, frame dropped */
-	m = ike_frame(500, false);
-	m->hash.usr = WORKER_HANDOFF_CTRL_TX;
-	WORKER_CTRL_NEXT_HOP(m) = IP4(198, 18, 0, 99);
-	assert_int_equal(rte_ring_enqueue(ho, m), 0);
-	assert_int_equal(worker_poll(&w), 1);
-	assert_int_equal(take(A.wan_tx, out, 8), 1);
+	ctrl_send(&w, ho, IP4(198, 18, 0, 99), out);
 	eth = rte_pktmbuf_mtod(out[0], struct rte_ether_hdr *);
 	assert_int_equal(eth->ether_type, RTE_BE16(RTE_ETHER_TYPE_ARP));
 	rte_pktmbuf_free(out[0]);
 	assert_int_equal(A.w.stats->drop[STATS_DROP_NO_NEIGH], 1);
 	/* known next hop: sent with our MAC and the neighbour's */
 	neigh_learn(w.neigh, IP4(198, 18, 0, 99), &gw_mac);
-	m = ike_frame(500, false);
-	m->hash.usr = WORKER_HANDOFF_CTRL_TX;
-	WORKER_CTRL_NEXT_HOP(m) = IP4(198, 18, 0, 99);
-	assert_int_equal(rte_ring_enqueue(ho, m), 0);
-	assert_int_equal(worker_poll(&w), 1);
-	assert_int_equal(take(A.wan_tx, out, 8), 1);
+	ctrl_send(&w, ho, IP4(198, 18, 0, 99), out);
 	eth = rte_pktmbuf_mtod(out[0], struct rte_ether_hdr *);
 	assert_memory_equal(&eth->dst_addr, &gw_mac, 6);
 	assert_memory_equal(&eth->src_addr, &w.wan_mac, 6);

@@ -80,6 +80,7 @@ else
 fi
 for f in "$SRCDIR"/conf/*.conf; do
 	[ -e "$f" ] || continue
+	case $f in */swanctl-*.conf) continue ;; esac  # strongSwan's syntax (test_ike loads it)
 	if timeout 10 "$PMDVPN" -- -f "$f" --check > "$T/check.out" 2>&1; then
 		it_ok "shipped config $(basename "$f") passes --check"
 	else

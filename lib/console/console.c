@@ -273,7 +273,10 @@ static void do_peer_add(FILE *f, const struct console_env *e, const struct cmd_w
 	if (n == 0 || n > PEER_ARGS_MAX || n % 2 != 0) {
 		fprintf(f, "peer add NAME: expected KEY VALUE pairs (endpoint IP[:PORT] subnets "
 			"PFX[,PFX..] cipher C spi-out SPI key-out-file FILE spi-in SPI "
-			"key-in-file FILE [esn yes|no] [replay-window N] [encap udp|none])\n");
+			"key-in-file FILE [esn yes|no] [replay-window N] [encap udp|none]; or for "
+			"IKEv2, instead of cipher/spi/key: psk-file FILE [local-id ID] [remote-id ID] "
+			"[ike P,P..] [esp P,P..] [rekey-time T] [dpd T] [initiate yes|no]; values "
+			"without spaces)\n");
 		return;
 	}
 	kv = calloc(1, cap);
@@ -771,7 +774,8 @@ INST(cmd_clear_stats, do_clear_stats,
      "clear stats: zero pmdvpn's and the drivers' counters", T(t_clear), T(t_stats));
 INST(cmd_peer_add, do_peer_add,
      "peer add <name> endpoint IP[:PORT] subnets PFX[,..] cipher C spi-out SPI key-out-file F "
-     "spi-in SPI key-in-file F [esn|replay-window|encap V]: add a peer to the running gateway",
+     "spi-in SPI key-in-file F [esn|replay-window|encap V] (or IKEv2: psk-file F [local-id|"
+     "remote-id|ike|esp|rekey-time|dpd|initiate V]): add a peer to the running gateway",
      T(t_peer0), T(t_add), T(t_mname2), T(t_rest));
 INST(cmd_peer_del, do_peer_del, "peer del <name>: remove a peer (its traffic stops)",
      T(t_peer0), T(t_del), T(t_name2));

@@ -602,6 +602,26 @@ if start_gw b "$NS_B" "$T/pb.conf" "$L" && start_gw a "$NS_A" "$T/pa.conf" "$L";
 		if wait_state a "$PA" established 15 && wait_state b "$PB" established 5; then
 			it_ok "$L: ike initiate on A: established again"
 			it_check "$L: ping A -> B after ike initiate" it_ping "$NS_A" "$IN_B"
+			# runtime changes of an IKEv2 peer: `peer del` deletes its IKE SA
+			# (B hears the Delete), `peer add` with the same keys initiates again
+			kv=$(awk '/^\[peer/ { p = 1; next } /^\[/ { p = 0 } p { sub(/[ \t]+#.*/, "");
+				if (split($0, f, / *= */) == 2) { gsub(/, */, ",", f[2]); printf "%s %s ", f[1], f[2] } }' "$T/pa.conf")
+			ctl a peer del "$PA" > "$T/del.txt"
+			if wait_state b "$PB" none 5; then
+				it_ok "$L: peer del on A: B heard the Delete (state none)"
+			else
+				ctl b show ike > "$T/ike-b.txt"
+				it_notok "$L: peer del on A: B heard the Delete (state none)" "$T/del.txt" "$T/ike-b.txt"
+			fi
+			# shellcheck disable=SC2086 # kv is KEY VALUE words
+			ctl a peer add "$PA" $kv > "$T/add.txt"
+			if wait_state a "$PA" established 15 && wait_state b "$PB" established 5; then
+				it_ok "$L: peer add on A: the IKEv2 peer is established again"
+				it_check "$L: ping A -> B after peer add" it_ping "$NS_A" "$IN_B"
+			else
+				ctl a show ike > "$T/ike-a.txt"
+				it_notok "$L: peer add on A: the IKEv2 peer is established again" "$T/add.txt" "$T/ike-a.txt"
+			fi
 		else
 			ctl a show ike > "$T/ike-a.txt"
 			it_notok "$L: ike initiate on A: established again" "$T/init.txt" "$T/ike-a.txt" "${PV_GW_ERR[a]}"

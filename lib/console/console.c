@@ -285,6 +285,12 @@ static void do_peer_add(FILE *f, const struct console_env *e, const struct cmd_w
 		return;
 	}
 	for (unsigned i = 0; i < n; i += 2) {
+		if (strcmp(words[i], "psk") == 0) {
+			/* a command line ends up in histories and logs */
+			fprintf(f, "peer add: a pre-shared key comes from a file only: use "
+				"psk-file FILE (mode 0600)\n");
+			goto out;
+		}
 		if (strcmp(words[i], "key-out") == 0 || strcmp(words[i], "key-in") == 0) {
 			fprintf(f, "peer add: keys come from files only: use %s-file FILE "
 				"(nothing changed)\n", words[i]);
@@ -295,6 +301,7 @@ static void do_peer_add(FILE *f, const struct console_env *e, const struct cmd_w
 	e->ctl->peer_add(e->ctl->arg, m->w[2], kv, f);
 out:
 	explicit_bzero(kv, cap);
+	explicit_bzero(rest, sizeof(rest));
 	free(kv);
 }
 

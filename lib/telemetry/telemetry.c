@@ -238,13 +238,17 @@ static int tel_peers(const char *cmd, const char *params, struct rte_tel_data *d
 		uint64_t nd = 0;
 		char buf[64];
 
+		if (p->name[0] == '\0')
+			continue;       /* a free index (a deleted peer) */
 		for (unsigned c = 1; c < STATS_DROP_MAX; c++)
 			nd += sp->drop[c];
 		snprintf(buf, sizeof(buf), "%u.%u.%u.%u:%u", ip[0], ip[1], ip[2], ip[3],
 			 p->endpoint_port);
 		if (name) rte_tel_data_add_array_string(name, p->name);
 		if (endpoint) rte_tel_data_add_array_string(endpoint, buf);
-		if (cipher) rte_tel_data_add_array_string(cipher, aead_alg_name(p->cipher));
+		/* an IKEv2 peer has a cipher once its CHILD_SA is up */
+		if (cipher) rte_tel_data_add_array_string(cipher, p->ike.enabled && p->spi_out == 0 ?
+							  "none" : aead_alg_name(p->cipher));
 		if (spi_out) rte_tel_data_add_array_u64(spi_out, p->spi_out);
 		if (spi_in) rte_tel_data_add_array_u64(spi_in, p->spi_in);
 		if (tx_pkts) rte_tel_data_add_array_u64(tx_pkts, sp->tx_pkts);
@@ -364,14 +368,16 @@ static int tel_drops(const char *cmd, const char *params, struct rte_tel_data *d
 		add_str(d, "help/", stats_drop_name(c), stats_drop_help(c));
 	names = column_str();
 	for (unsigned i = 0; names != NULL && i < e->conf->n_peers && i < STATS_MAX_PEERS; i++)
-		rte_tel_data_add_array_string(names, e->conf->peers[i].name);
+		if (e->conf->peers[i].name[0] != '\0')  /* free indexes: deleted peers */
+			rte_tel_data_add_array_string(names, e->conf->peers[i].name);
 	add_column(d, "peers", names);
 	for (unsigned c = 1; c < STATS_DROP_MAX; c++) {
 		struct rte_tel_data *col = column_u64();
 		char key[RTE_TEL_MAX_STRING_LEN], raw[64];
 
 		for (unsigned i = 0; col != NULL && i < e->conf->n_peers && i < STATS_MAX_PEERS; i++)
-			rte_tel_data_add_array_u64(col, sum->peer[i].drop[c]);
+			if (e->conf->peers[i].name[0] != '\0')
+				rte_tel_data_add_array_u64(col, sum->peer[i].drop[c]);
 		snprintf(raw, sizeof(raw), "peer/%s", stats_drop_name(c));
 		add_column(d, telemetry_key(key, sizeof(key), raw), col);
 	}

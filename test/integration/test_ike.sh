@@ -614,6 +614,16 @@ if start_gw b "$NS_B" "$T/pb.conf" "$L" && start_gw a "$NS_A" "$T/pa.conf" "$L";
 				it_notok "$L: peer del on A: B heard the Delete (state none)" "$T/del.txt" "$T/ike-b.txt"
 			fi
 			# shellcheck disable=SC2086 # kv is KEY VALUE words
+			if ctl a peer add "$PA" $kv > "$T/add-inline.txt" 2>&1 &&
+			   grep -q 'pre-shared key comes from a file only' "$T/add-inline.txt" &&
+			   [ "$(ike_state b "$PB")" = none ]; then
+				it_ok "$L: peer add with an inline psk is refused"
+			else
+				it_notok "$L: peer add with an inline psk is refused" "$T/add-inline.txt"
+			fi
+			(umask 077; sed -n 's/^psk = //p' "$T/pa.conf" > "$T/pa.psk")
+			kv=$(echo "$kv" | sed "s|psk [^ ]*|psk-file $T/pa.psk|")
+			# shellcheck disable=SC2086 # kv is KEY VALUE words
 			ctl a peer add "$PA" $kv > "$T/add.txt"
 			if wait_state a "$PA" established 15 && wait_state b "$PB" established 5; then
 				it_ok "$L: peer add on A: the IKEv2 peer is established again"

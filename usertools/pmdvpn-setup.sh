@@ -16,7 +16,8 @@
 #                        bind). Without an IOMMU, vfio-pci is put in its
 #                        unsafe no-IOMMU mode (with a warning).
 #                        Refuses the interface of the default route or of
-#                        an ssh session unless --force (see below).
+#                        an ssh session unless the config sets wan-kernel
+#                        or --force is given (see below).
 #   status               hugepages, IOMMU/VFIO, NICs and their drivers, the
 #                        interfaces that must stay with the kernel, the
 #                        installed files and the service.
@@ -30,13 +31,18 @@
 #
 #   --dry-run, -n        print what would be done, change nothing
 #   --force              bind the interface that keeps the VM reachable
+#   --config FILE        the gateway's config (default $PMDVPN_CONF or
+#                        /etc/pmdvpn/pmdvpn.conf), read by bind for wan-kernel
 #
 # Keeping the VM reachable: once a NIC is bound to vfio-pci the kernel no
-# longer sees it, and ssh over it stops. pmdvpn's design has a "wan0" kernel
-# interface (an exception port handing non-VPN WAN traffic such as ssh back
-# to the kernel), but it is NOT implemented yet: today pmdvpn answers ARP
-# and ICMP echo on its WAN address and counts everything else as
-# "unhandled". So give the VM a second NIC for the WAN and keep the first
+# longer sees it, and ssh over it stops. With "wan-kernel = wan0" in the
+# [gateway] section, pmdvpn gives the kernel a "wan0" interface with the
+# NIC's MAC and wan-address (and a default route via wan-gateway) and hands
+# it the non-VPN WAN traffic such as ssh: bind then accepts the VM's only
+# NIC, and ssh comes back through wan0 once pmdvpn runs (not before: enable
+# pmdvpn.service and check the config first). Without wan-kernel, pmdvpn
+# answers ARP and ICMP echo on its WAN address and counts everything else
+# as "unhandled": give the VM a second NIC for the WAN and keep the first
 # one (default route, ssh) with the kernel; bind only the second.
 #
 # Environment: PMDVPN_DEVBIND (default dpdk-devbind.py), PMDVPN_SYSFS
@@ -50,6 +56,7 @@ SYSFS=${PMDVPN_SYSFS:-/sys}
 DEVBIND=${PMDVPN_DEVBIND:-dpdk-devbind.py}
 HP_2M=$SYSFS/kernel/mm/hugepages/hugepages-2048kB
 DRY=0 FORCE=0
+CONF=${PMDVPN_CONF:-/etc/pmdvpn/pmdvpn.conf}
 PREFIX=/usr/local
 DESTDIR=${DESTDIR:-}
 BINARY=
@@ -184,6 +191,20 @@ ssh_ifaces() {
 	done | sort -u
 }
 
+# conf_gateway_key FILE KEY: the value of KEY in the [gateway] section of
+# FILE (comments stripped; nothing if absent or unreadable).
+conf_gateway_key() {
+	[ -r "$1" ] || return 0
+	awk -v key="$2" '
+		{ sub(/\r$/, ""); sub(/^[ \t]*[#;].*/, ""); sub(/[ \t][#;].*/, "") }
+		/^[ \t]*\[/ { gsub(/[][ \t]/, ""); sec = $0; next }
+		sec == "gateway" && index($0, "=") {
+			k = substr($0, 1, index($0, "=") - 1); v = substr($0, index($0, "=") + 1)
+			gsub(/^[ \t]+|[ \t]+$/, "", k); gsub(/^[ \t]+|[ \t]+$/, "", v)
+			if (k == key) print v
+		}' "$1" | tail -1
+}
+
 protected_ifaces() {
 	{ route_ifaces; ssh_ifaces; } | sort -u
 }
@@ -226,6 +247,28 @@ preset_of() {
 	mlx5) echo drivers-cfg/mlx5.conf ;;
 	*) echo drivers-cfg/README.rst ;;
 	esac
+}
+
+# bind_wan_kernel_note WAN_KERNEL IFACE..: binding the interface that keeps
+# the VM reachable, with wan-kernel in the config: say what comes back and
+# when, and warn where the config would not bring ssh back.
+bind_wan_kernel_note() {
+	local wk=$1 i addr wan gw; shift
+	wan=$(conf_gateway_key "$CONF" wan-address)
+	gw=$(conf_gateway_key "$CONF" wan-gateway)
+	say "bind: $CONF sets wan-kernel = $wk: ssh comes back through $wk once pmdvpn runs"
+	say "      ($wk gets this NIC's MAC and wan-address ${wan:-?}${gw:+, default route via $gw})."
+	say "      Until pmdvpn is up the VM is unreachable: check the config"
+	say "      (pmdvpn -- -f $CONF --check) and enable pmdvpn.service first."
+	for i in "$@"; do
+		addr=$(ip -o -4 addr show dev "$i" 2>/dev/null | awk '{ print $4 }' | head -1)
+		if [ -n "$addr" ] && [ -n "$wan" ] && [ "$addr" != "$wan" ]; then
+			warn "bind: $i has $addr but wan-address is $wan: ssh to ${addr%/*} will not come back"
+		fi
+	done
+	if [ -z "$gw" ] && route_ifaces | grep -qxF -- "${1:-}"; then
+		warn "bind: no wan-gateway in $CONF: $wk gets no default route (ssh only from the WAN subnet)"
+	fi
 }
 
 cmd_bind() {
@@ -271,13 +314,18 @@ cmd_bind() {
 		why=$(why_protected "$i")
 		[ -n "$why" ] && prot+=("$i ($why)")
 	done
-	if [ ${#prot[@]} -gt 0 ]; then
+	local wk
+	wk=$(conf_gateway_key "$CONF" wan-kernel)
+	if [ ${#prot[@]} -gt 0 ] && [ -n "$wk" ]; then
+		bind_wan_kernel_note "$wk" "${ifc[@]}"
+	elif [ ${#prot[@]} -gt 0 ]; then
 		if [ "$FORCE" = 0 ]; then
 			die "bind: refusing to bind $pci: interface ${prot[*]}.
   Bound to $drv it disappears from the kernel, and the VM becomes unreachable
-  (ssh, the default route). pmdvpn cannot hand non-VPN traffic such as ssh back
-  to the kernel yet (the wan0 exception port of the design is not implemented).
-  Give the VM a second NIC for the WAN and bind that one; --force overrides."
+  (ssh, the default route) unless pmdvpn hands non-VPN traffic back to the
+  kernel: set \"wan-kernel = wan0\" in [gateway] of $CONF
+  (--config FILE) and ssh comes back through wan0 once pmdvpn runs.
+  Or give the VM a second NIC for the WAN and bind that one; --force overrides."
 		fi
 		warn "bind: --force: binding ${prot[*]}: the VM loses this path (ssh, default route)"
 	fi
@@ -444,6 +492,8 @@ while [ $# -gt 0 ]; do
 	--destdir=*) DESTDIR=${1#*=} ;;
 	--binary) BINARY=${2:?--binary needs a file}; shift ;;
 	--binary=*) BINARY=${1#*=} ;;
+	--config) CONF=${2:?--config needs a file}; shift ;;
+	--config=*) CONF=${1#*=} ;;
 	-h|--help|help) usage; exit 0 ;;
 	-*) die "unknown option $1 (try --help)" ;;
 	*) args+=("$1") ;;

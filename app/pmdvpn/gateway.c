@@ -76,6 +76,29 @@ static int open_inside_lan(struct gateway *g, char *err, size_t errlen)
 	return 0;
 }
 
+/* wan-kernel: the kernel's "wan0" with the WAN port's MAC and address,
+ * one queue pair per worker. */
+static int open_wan_kernel(struct gateway *g, char *err, size_t errlen)
+{
+	const struct conf *c = g->conf;
+	struct rte_ether_addr mac;
+	int rc;
+
+	if (c->gw.wan_kernel[0] == '\0')
+		return 0;
+	rc = rte_eth_macaddr_get(g->wan_port, &mac);
+	if (rc != 0) {
+		snprintf(err, errlen, "wan-kernel: no MAC of the WAN port: %s", strerror(-rc));
+		return rc;
+	}
+	rc = hostif_wan_create(&g->wan_kernel, &c->gw, &mac, g->mp, (uint16_t)g->n_workers, err,
+			       errlen);
+	if (rc != 0)
+		return rc;
+	g->wan_kernel_open = true;
+	return hostif_wan_configure(&g->wan_kernel, &c->gw, g->mp, err, errlen);
+}
+
 static int make_sa_out(struct gateway *g, const struct conf_peer *p, unsigned idx,
 		       struct sa_out **out, char *err, size_t errlen)
 {
@@ -201,6 +224,11 @@ static void init_worker(struct gateway *g, unsigned idx, unsigned lcore)
 	w->inside_queue = (uint16_t)idx;
 	if (g->hostif_open && g->hostif.offload)
 		w->inside_vtap = g->hostif.vtap.q[idx];
+	if (g->wan_kernel_open) {
+		w->wan_kernel = true;
+		w->wan_kernel_port = g->wan_kernel.port_id;
+		w->wan_kernel_queue = (uint16_t)idx;
+	}
 	w->inside_neigh = g->lan_neigh[idx];
 	w->inside_ip = inside_ipv4(c);
 	rte_eth_macaddr_get(g->wan_port, &w->wan_mac);
@@ -368,6 +396,9 @@ int gateway_start(struct gateway *g, const struct conf *c, struct sa_seqstate *s
 		if (rc != 0)
 			return rc;
 	}
+	rc = open_wan_kernel(g, err, errlen);
+	if (rc != 0)
+		return rc;
 	rc = ike_gw_prepare(g, err, errlen);
 	if (rc != 0)
 		return rc;
@@ -447,6 +478,9 @@ void gateway_stop(struct gateway *g)
 	}
 	if (g->hostif_open)
 		hostif_destroy(&g->hostif);
+	if (g->wan_kernel_open)
+		hostif_wan_destroy(&g->wan_kernel);
+	g->wan_kernel_open = false;
 	if (g->inside_lan_open)
 		port_close(g->inside_port);
 	if (g->wan_open)

@@ -28,6 +28,9 @@ struct gateway {
 	struct hostif hostif;               /* inside = tap */
 	uint16_t inside_port;               /* the TAP's or the LAN port's id */
 	bool inside_lan_open;               /* inside = devargs of a LAN port */
+	/* wan-kernel: the kernel's view of the WAN NIC (non-VPN WAN traffic) */
+	struct hostif_wan wan_kernel;
+	bool wan_kernel_open;
 	struct neigh_table *inside_neigh;   /* LAN port only (worker 0's) */
 	struct sa_table *sa_in;
 	struct route_table *routes;

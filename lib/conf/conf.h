@@ -2,8 +2,8 @@
 /*
  * conf: the INI config file of a gateway and its model.
  *
- *   [gateway]  wan, wan-address, wan-gateway, inside, inside-name, inside-offload,
- *              inside-address, neighbour, state-file, crypto, ...
+ *   [gateway]  wan, wan-address, wan-gateway, wan-kernel, inside, inside-name,
+ *              inside-offload, inside-address, neighbour, state-file, crypto, ...
  *   [peer NAME] endpoint, subnets, cipher, spi-out, key-out | key-out-file,
  *              spi-in, key-in | key-in-file, esn, replay-window, encap
  *              (static keys), or instead of cipher/spi/key lines:
@@ -62,6 +62,9 @@ struct conf_gateway {
 	uint32_t wan_gateway;                /* network order; 0 = none */
 	uint16_t wan_mtu;                    /* default 1500 */
 	uint16_t udp_port;                   /* local ESP-in-UDP port, default 4500 */
+	/* wan-kernel: the name of a TAP that gives the host kernel its view of
+	 * the WAN NIC (non-VPN traffic such as SSH goes there); "" = none */
+	char wan_kernel[CONF_IFNAME_MAX];
 	enum conf_inside_kind inside;
 	char inside_devargs[CONF_DEVARGS_MAX]; /* for CONF_INSIDE_PORT */
 	char inside_name[CONF_IFNAME_MAX];   /* host interface name, default "vpn0" */

@@ -95,6 +95,7 @@ int conf_gateway_diff(const struct conf_gateway *a, const struct conf_gateway *b
 	GW_CMP(wan_gateway, "wan-gateway");
 	GW_CMP(wan_mtu, "wan-mtu");
 	GW_CMP(udp_port, "udp-port");
+	GW_CMP(wan_kernel, "wan-kernel");
 	GW_CMP(inside, "inside");
 	GW_CMP(inside_devargs, "inside");
 	GW_CMP(inside_name, "inside-name");

@@ -472,6 +472,35 @@ gw_inside_name(struct parser *p, char *val)
 	return 0;
 }
 
+/* The wan-kernel TAP: an interface name, as inside-name. */
+static int
+gw_wan_kernel(struct parser *p, char *val)
+{
+	if (!name_ok(val, CONF_IFNAME_MAX - 1) || strcmp(val, ".") == 0 ||
+	    strcmp(val, "..") == 0)
+		return ERR(p, "wan-kernel: '%.*s' is not an interface name (1..%d of [A-Za-z0-9_.-])",
+			   ECHO_MAX, val, CONF_IFNAME_MAX - 1);
+	strcpy(p->c->gw.wan_kernel, val);
+	return 0;
+}
+
+/* Whether the WAN port is a vdev opened on kernel interface `name`
+ * (iface=NAME in its devargs): wan-kernel must not take that name. */
+static bool
+wan_iface_is(const char *devargs, const char *name)
+{
+	const char *s = devargs;
+	size_t n = strlen(name);
+
+	while ((s = strstr(s, "iface=")) != NULL) {
+		if ((s == devargs || s[-1] == ',') && strncmp(s + 6, name, n) == 0 &&
+		    (s[6 + n] == '\0' || s[6 + n] == ','))
+			return true;
+		s += 6;
+	}
+	return false;
+}
+
 static int
 gw_inside_address(struct parser *p, char *val)
 {
@@ -848,6 +877,7 @@ static const struct key_def keys[K_MAX] = {
 	[K_WAN_MTU] = { "wan-mtu", SEC_GATEWAY, false, gw_wan_mtu },
 	[K_UDP_PORT] = { "udp-port", SEC_GATEWAY, false, gw_udp_port },
 	[K_INSIDE_OFFLOAD] = { "inside-offload", SEC_GATEWAY, false, gw_inside_offload },
+	[K_WAN_KERNEL] = { "wan-kernel", SEC_GATEWAY, false, gw_wan_kernel },
 	[K_ENDPOINT] = { "endpoint", SEC_PEER, false, peer_endpoint },
 	[K_SUBNETS] = { "subnets", SEC_PEER, false, peer_subnets },
 	[K_CIPHER] = { "cipher", SEC_PEER, false, peer_cipher },
@@ -888,6 +918,13 @@ finish_gateway(struct parser *p)
 				 "wan-gateway: is this gateway's own wan-address");
 	if (gw->inside == CONF_INSIDE_PORT && strcmp(gw->inside_devargs, gw->wan) == 0)
 		return conf_perr(p, p->key_line[K_INSIDE], "inside: is the same port as wan");
+	if (gw->wan_kernel[0] != '\0' && gw->inside != CONF_INSIDE_PORT &&
+	    strcmp(gw->wan_kernel, gw->inside_name) == 0)
+		return conf_perr(p, p->key_line[K_WAN_KERNEL],
+				 "wan-kernel: '%s' is the inside-name too", gw->wan_kernel);
+	if (gw->wan_kernel[0] != '\0' && wan_iface_is(gw->wan, gw->wan_kernel))
+		return conf_perr(p, p->key_line[K_WAN_KERNEL],
+				 "wan-kernel: '%s' is the interface of the wan port", gw->wan_kernel);
 	return 0;
 }
 

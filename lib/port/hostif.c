@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The exception path: a vtap (lib/vtap) or a net_tap port whose kernel
- * side is the host's "vpn0". The kernel side is configured with iproute2, the way wg-quick
+ * side is the host's "vpn0"; and wan-kernel, the kernel's view of the WAN
+ * NIC ("wan0"). The kernel side is configured with iproute2, the way wg-quick
  * does it, so what pmdvpn changes on the host is exactly what an operator
  * would type (and what `ip` shows).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <net/route.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
@@ -192,4 +195,119 @@ void hostif_report(FILE *f, const struct hostif *h)
 		}
 	}
 	fputc('\n', f);
+}
+
+/* ------------------------------------------------------------ wan-kernel */
+
+int hostif_wan_create(struct hostif_wan *k, const struct conf_gateway *gw,
+		      const struct rte_ether_addr *wan_mac, struct rte_mempool *mp,
+		      uint16_t nb_queues, char *err, size_t errlen)
+{
+	char devargs[64 + 2 * CONF_IFNAME_MAX + RTE_ETHER_ADDR_FMT_SIZE];
+	char mac[RTE_ETHER_ADDR_FMT_SIZE];
+	struct rte_ether_addr got;
+	uint16_t port;
+	int rc;
+
+	memset(k, 0, sizeof(*k));
+	k->port_id = RTE_MAX_ETHPORTS;
+	if (gw->wan_kernel[0] == '\0') {
+		snprintf(err, errlen, "no wan-kernel interface configured");
+		return -EINVAL;
+	}
+	snprintf(k->ifname, sizeof(k->ifname), "%s", gw->wan_kernel);
+	/* net_tap gives the kernel interface the port's MAC (mac=...). */
+	rte_ether_format_addr(mac, sizeof(mac), wan_mac);
+	snprintf(devargs, sizeof(devargs), "net_tap_%s,iface=%s,mac=%s", k->ifname, k->ifname, mac);
+	rc = port_probe(devargs, &port, err, errlen);
+	if (rc != 0)
+		return rc;
+	rc = port_start(port, nb_queues, mp, 0, err, errlen);
+	if (rc == 0 && (rte_eth_macaddr_get(port, &got) != 0 || !rte_is_same_ether_addr(&got, wan_mac))) {
+		snprintf(err, errlen, "wan-kernel %s: did not get the WAN port's MAC %s", k->ifname, mac);
+		rc = -EIO;
+	}
+	if (rc != 0) {
+		port_close(port);
+		return rc;
+	}
+	k->port_id = port;
+	return 0;
+}
+
+/* Whether this network namespace has an IPv4 default route in its main
+ * table (/proc/net/route is per namespace: destination and mask 0, up).
+ * When it cannot tell, it says yes: routing is then left alone. */
+static bool has_default_route(void)
+{
+	FILE *f = fopen("/proc/net/route", "r");
+	char line[256], ifc[64];
+	unsigned long dst, gw, mask;
+	unsigned flags;
+	bool found = false;
+
+	if (f == NULL)
+		return true;
+	if (fgets(line, sizeof(line), f) == NULL) { /* the header line */
+		fclose(f);
+		return true;
+	}
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = sscanf(line, "%63s %lx %lx %x %*d %*d %*d %lx", ifc, &dst, &gw, &flags,
+			       &mask) == 5 && dst == 0 && mask == 0 && (flags & RTF_UP);
+	fclose(f);
+	return found;
+}
+
+int hostif_wan_configure(struct hostif_wan *k, const struct conf_gateway *gw,
+			 const struct rte_mempool *mp, char *err, size_t errlen)
+{
+	char mtus[16], addr[INET_ADDRSTRLEN + 4], via[INET_ADDRSTRLEN], msg[256];
+	char *ifname = k->ifname;
+	/* what one mbuf of the port's RX holds: net_tap reads a frame into
+	 * one mbuf unless scatter is on */
+	unsigned room = rte_pktmbuf_data_room_size((struct rte_mempool *)(uintptr_t)mp) -
+			RTE_PKTMBUF_HEADROOM - RTE_ETHER_HDR_LEN;
+	int rc;
+
+	k->mtu = (uint16_t)(gw->wan_mtu < room ? gw->wan_mtu : room);
+	snprintf(mtus, sizeof(mtus), "%u", k->mtu);
+	{
+		char *argv[] = { "ip", "link", "set", "dev", ifname, "mtu", mtus, "up", NULL };
+		rc = run_ip(argv, err, errlen);
+		if (rc != 0)
+			return rc;
+	}
+	inet_ntop(AF_INET, &gw->wan_ip, addr, INET_ADDRSTRLEN);
+	snprintf(addr + strlen(addr), sizeof(addr) - strlen(addr), "/%u", gw->wan_prefixlen);
+	{
+		char *argv[] = { "ip", "-4", "addr", "replace", addr, "dev", ifname, NULL };
+		rc = run_ip(argv, err, errlen);
+		if (rc != 0)
+			return rc;
+	}
+	/* The VM's own default route went with the NIC pmdvpn took over: the
+	 * kernel's replies to an operator off the subnet need one. */
+	if (gw->wan_gateway == 0 || has_default_route())
+		return 0;
+	inet_ntop(AF_INET, &gw->wan_gateway, via, sizeof(via));
+	{
+		char *argv[] = { "ip", "-4", "route", "add", "default", "via", via, "dev", ifname,
+				 NULL };
+		if (run_ip(argv, msg, sizeof(msg)) == 0)
+			k->default_route = true;
+		else
+			fprintf(stderr, "pmdvpn: %s: no default route through it (%s)\n", ifname,
+				msg);
+	}
+	return 0;
+}
+
+void hostif_wan_destroy(struct hostif_wan *k)
+{
+	/* Its address and routes go with the interface. */
+	if (k->port_id != RTE_MAX_ETHPORTS)
+		port_close(k->port_id);
+	k->port_id = RTE_MAX_ETHPORTS;
+	k->default_route = false;
 }

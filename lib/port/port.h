@@ -80,4 +80,36 @@ void hostif_destroy(struct hostif *h);
  * for net_tap. */
 void hostif_report(FILE *f, const struct hostif *h);
 
+/*
+ * wan-kernel: the host kernel's view of the WAN NIC ("wan0"), a second
+ * exception port. It is a net_tap port named gw->wan_kernel with the WAN
+ * port's MAC (frames the kernel writes are valid on the wire, frames to
+ * that MAC are the kernel's too) and one queue pair per worker. The
+ * workers pass it the non-VPN WAN traffic and send what the kernel writes
+ * out of the WAN port, so that SSH still reaches a VM whose only NIC
+ * pmdvpn took over.
+ */
+struct hostif_wan {
+	uint16_t port_id;
+	char ifname[CONF_IFNAME_MAX];
+	uint16_t mtu;                     /* what the kernel side got */
+	bool default_route;               /* we added the default route */
+};
+
+/* Creates and starts the TAP (gw->wan_kernel must be set). */
+int hostif_wan_create(struct hostif_wan *k, const struct conf_gateway *gw,
+		      const struct rte_ether_addr *wan_mac, struct rte_mempool *mp,
+		      uint16_t nb_queues, char *err, size_t errlen);
+/*
+ * Kernel side, with iproute2: MTU (wan-mtu, at most what one mbuf of mp
+ * holds), wan-address/prefix, link up; with wan-gateway set and no IPv4
+ * default route in this network namespace, a default route via
+ * wan-gateway through it (a failure there is a warning on stderr only:
+ * the VPN does not depend on it).
+ */
+int hostif_wan_configure(struct hostif_wan *k, const struct conf_gateway *gw,
+			 const struct rte_mempool *mp, char *err, size_t errlen);
+/* Removes the TAP, and with it its address and routes. */
+void hostif_wan_destroy(struct hostif_wan *k);
+
 #endif

@@ -25,7 +25,7 @@
 	X(TOO_BIG,      "too-big",       "inner packet exceeds the tunnel MTU (ICMP sent to the host)") \
 	X(NO_NEIGH,     "no-neighbour",  "WAN next hop not resolved yet (ARP pending)") \
 	X(SEQ_EXHAUSTED,"seq-exhausted", "outbound sequence numbers used up or not yet reserved") \
-	X(UNHANDLED,    "unhandled",     "non-VPN traffic on the WAN port that pmdvpn does not answer") \
+	X(UNHANDLED,    "unhandled",     "non-VPN traffic on the WAN port that pmdvpn does not answer (no wan-kernel)") \
 	X(NO_MBUF,      "no-mbuf",       "no buffer for a reply or no room in a buffer") \
 	X(TX_FULL,      "tx-full",       "transmit queue full") \
 	X(HANDOFF_FULL, "handoff-full",  "the owning lcore's hand-off ring was full") \
@@ -50,7 +50,9 @@ enum stats_drop {
 	X(IKE,           "ike",           "IKE datagrams passed to the control plane") \
 	X(IKE_SENT,      "ike-sent",      "IKE datagrams the control plane sent through this lcore") \
 	X(NAT_KEEPALIVE, "nat-keepalive", "NAT keepalives received (RFC 3948 2.3)") \
-	X(HANDOFF,       "handoff",       "packets passed to the lcore that owns their SA")
+	X(HANDOFF,       "handoff",       "packets passed to the lcore that owns their SA") \
+	X(TO_KERNEL,     "to-kernel",     "non-VPN WAN frames passed to the host kernel (wan-kernel)") \
+	X(FROM_KERNEL,   "from-kernel",   "frames the host kernel sent on wan-kernel, out of the WAN port")
 
 enum stats_event {
 #define STATS_X_ENUM(e, name, help) STATS_EV_##e,

@@ -34,16 +34,35 @@ void worker_drop(struct worker *w, struct rte_mbuf *m, int cause, int peer)
 	rte_pktmbuf_free(m);
 }
 
+/* The ethdev port and queue of a stats slot. */
+static inline void slot_port(const struct worker *w, enum worker_port slot, uint16_t *port,
+			     uint16_t *queue)
+{
+	switch (slot) {
+	case WORKER_PORT_WAN:
+		*port = w->wan_port;
+		*queue = w->wan_queue;
+		break;
+	case WORKER_PORT_INSIDE:
+		*port = w->inside_port;
+		*queue = w->inside_queue;
+		break;
+	case WORKER_PORT_WAN_KERNEL:
+		*port = w->wan_kernel_port;
+		*queue = w->wan_kernel_queue;
+		break;
+	}
+}
+
 void worker_tx(struct worker *w, enum worker_port slot, struct rte_mbuf **pkts, uint16_t n)
 {
-	uint16_t port = slot == WORKER_PORT_WAN ? w->wan_port : w->inside_port;
-	uint16_t queue = slot == WORKER_PORT_WAN ? w->wan_queue : w->inside_queue;
 	struct stats_port *ps = &w->stats->port[slot];
-	uint16_t sent;
+	uint16_t port = 0, queue = 0, sent;
 	uint64_t bytes = 0;
 
 	if (n == 0)
 		return;
+	slot_port(w, slot, &port, &queue);
 	if (slot == WORKER_PORT_INSIDE && w->inside_vtap != NULL) {
 		/* vtap takes every mbuf; what it could not write is a loss */
 		sent = vtap_tx_burst(w->inside_vtap, pkts, n, &bytes);
@@ -73,11 +92,10 @@ static inline uint16_t burst_of(const struct worker *w)
 
 static uint16_t rx(struct worker *w, enum worker_port slot, struct rte_mbuf **pkts)
 {
-	uint16_t port = slot == WORKER_PORT_WAN ? w->wan_port : w->inside_port;
-	uint16_t queue = slot == WORKER_PORT_WAN ? w->wan_queue : w->inside_queue;
 	struct stats_port *ps = &w->stats->port[slot];
-	uint16_t n;
+	uint16_t port = 0, queue = 0, n;
 
+	slot_port(w, slot, &port, &queue);
 	if (slot == WORKER_PORT_INSIDE && w->inside_vtap != NULL)
 		n = vtap_rx_burst(w->inside_vtap, pkts, burst_of(w));
 	else
@@ -215,10 +233,26 @@ static uint16_t handoff_input(struct worker *w)
 	return n;
 }
 
+/* What the host kernel sends on wan-kernel: its own frames on the WAN
+ * (SSH replies, its ARP requests), sent as they are. */
+static uint16_t wan_kernel_input(struct worker *w)
+{
+	struct rte_mbuf *pkts[WORKER_BURST_MAX];
+	uint16_t n;
+
+	w->wan_kernel_skip = 0;
+	n = rx(w, WORKER_PORT_WAN_KERNEL, pkts);
+	if (n) {
+		w->stats->event[STATS_EV_FROM_KERNEL] += n;
+		worker_tx(w, WORKER_PORT_WAN, pkts, n);
+	}
+	return n;
+}
+
 unsigned worker_poll(struct worker *w)
 {
 	struct rte_mbuf *pkts[WORKER_BURST_MAX];
-	uint16_t n_wan, n_in, n_ho = 0;
+	uint16_t n_wan, n_in, n_ho = 0, n_k = 0;
 
 	if (w->view_src != NULL)
 		worker_view_refresh(w);
@@ -230,7 +264,12 @@ unsigned worker_poll(struct worker *w)
 		worker_inside_input(w, pkts, n_in);
 	if (w->handoff != NULL)
 		n_ho = handoff_input(w);
-	return n_wan + n_in + n_ho;
+	/* The kernel's port costs a system call per poll: under VPN load it
+	 * waits its turn, when idle it is polled every time. */
+	if (w->wan_kernel && (n_wan + n_in == 0 ||
+			      ++w->wan_kernel_skip >= WORKER_KERNEL_POLL_BUSY))
+		n_k = wan_kernel_input(w);
+	return n_wan + n_in + n_ho + n_k;
 }
 
 int worker_main(void *arg)

@@ -31,7 +31,12 @@
 #define WORKER_BURST_DEFAULT 32
 
 /* Port slots in the stats block. */
-enum worker_port { WORKER_PORT_WAN = 0, WORKER_PORT_INSIDE = 1 };
+enum worker_port { WORKER_PORT_WAN = 0, WORKER_PORT_INSIDE = 1, WORKER_PORT_WAN_KERNEL = 2 };
+
+/* While the WAN or inside port moved packets, the wan-kernel port is
+ * polled once every this many polls (each poll of a TAP is a system call;
+ * the kernel's SSH does not need more); on idle polls, every time. */
+#define WORKER_KERNEL_POLL_BUSY 8
 
 struct vtap_queue;
 
@@ -65,6 +70,17 @@ struct worker {
 	/* The inside as a vtap queue (lib/vtap) instead of an ethdev: NULL =
 	 * inside_port/inside_queue. */
 	struct vtap_queue *inside_vtap;
+	/*
+	 * wan-kernel ("wan0", a TAP with the WAN port's MAC): the host
+	 * kernel's view of the WAN NIC. When wan_kernel is set, non-VPN WAN
+	 * frames (to us but not ESP/IKE/echo, not to us, not IPv4) and ARP
+	 * other than requests for wan_ip go to its queue wan_kernel_queue,
+	 * and what the kernel sends on it leaves through the WAN port
+	 * unchanged. Unset: such frames are dropped as unhandled.
+	 */
+	bool wan_kernel;
+	uint16_t wan_kernel_port, wan_kernel_queue;
+	uint16_t wan_kernel_skip;           /* busy polls since it was last polled */
 	struct rte_ether_addr wan_mac;      /* our MAC on the WAN */
 	struct rte_ether_addr router_mac;   /* our MAC on the inside link */
 	struct rte_ether_addr host_mac;     /* the host's MAC on the inside link */

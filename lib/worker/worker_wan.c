@@ -3,7 +3,8 @@
  * WAN input: classify a burst, answer ARP and ICMP echo in place, and run
  * ESP inbound on the rest with one AEAD batch: prepare (SPI lookup, replay
  * pre-check) -> decrypt -> finish (ICV, replay update, trailer, decap) ->
- * inner source policy -> to the host.
+ * inner source policy -> to the host. With wan-kernel, what is not ours
+ * (neither VPN nor answered here) goes to the host kernel's "wan0".
  */
 #include <rte_arp.h>
 #include <rte_byteorder.h>
@@ -73,7 +74,22 @@ static enum wan_class classify(const struct worker *w, struct rte_mbuf *m, uint3
 	return WAN_ESP_UDP;
 }
 
-static void arp_input(struct worker *w, struct rte_mbuf *m, struct rte_mbuf **tx, uint16_t *ntx)
+/* Non-VPN WAN traffic: the kernel's (wan-kernel) or a counted drop. */
+static inline void to_kernel(struct worker *w, struct rte_mbuf *m, struct rte_mbuf **k,
+			     uint16_t *nk)
+{
+	if (w->wan_kernel)
+		k[(*nk)++] = m;
+	else
+		worker_drop(w, m, STATS_DROP_UNHANDLED, -1);
+}
+
+/* Requests for wan_ip are answered here (not copied to the kernel, which
+ * would answer them a second time); the rest (replies, gratuitous ARP,
+ * others' requests) also feeds the kernel's neighbour table when there is
+ * a wan-kernel: it resolves its own next hops through it. */
+static void arp_input(struct worker *w, struct rte_mbuf *m, struct rte_mbuf **tx, uint16_t *ntx,
+		      struct rte_mbuf **k, uint16_t *nk)
 {
 	struct neigh_arp a;
 
@@ -90,7 +106,11 @@ static void arp_input(struct worker *w, struct rte_mbuf *m, struct rte_mbuf **tx
 		tx[(*ntx)++] = m;
 		return;
 	}
-	rte_pktmbuf_free(m); /* replies and others' requests: learned what we could */
+	/* replies and others' requests: learned what we could */
+	if (w->wan_kernel)
+		k[(*nk)++] = m;
+	else
+		rte_pktmbuf_free(m);
 }
 
 /* The Ethernet destination of a decrypted packet: the host on a TAP; on a
@@ -165,10 +185,11 @@ static void esp_deliver(struct worker *w, struct rte_mbuf *m, const struct sa_in
 void worker_wan_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct rte_mbuf *esp[WORKER_BURST_MAX], *to_host[2 * WORKER_BURST_MAX], *to_wan[WORKER_BURST_MAX];
+	struct rte_mbuf *to_k[WORKER_BURST_MAX];
 	struct aead_op ops[WORKER_BURST_MAX];
 	struct sa_in *sas[WORKER_BURST_MAX];
 	uint64_t seqs[WORKER_BURST_MAX];
-	uint16_t n_esp = 0, n_host = 0, n_wan = 0;
+	uint16_t n_esp = 0, n_host = 0, n_wan = 0, n_k = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -202,21 +223,24 @@ void worker_wan_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 			break;
 		}
 		case WAN_ARP:
-			arp_input(w, m, to_wan, &n_wan);
+			arp_input(w, m, to_wan, &n_wan, to_k, &n_k);
 			break;
 		case WAN_ECHO:
+			/* echo requests are answered here; other ICMP (the
+			 * replies to the kernel's pings, its errors) is the
+			 * kernel's */
 			if (icmp_echo_reply(m) == 0) {
 				w->stats->event[STATS_EV_ICMP_ECHO]++;
 				to_wan[n_wan++] = m;
 			} else {
-				worker_drop(w, m, STATS_DROP_UNHANDLED, -1);
+				to_kernel(w, m, to_k, &n_k);
 			}
 			break;
 		case WAN_IKE:
 			/* the control plane owns IKE; a full ring is an IKE
 			 * flood, shed here */
 			if (w->ike_ring == NULL) {
-				worker_drop(w, m, STATS_DROP_UNHANDLED, -1);
+				to_kernel(w, m, to_k, &n_k);
 			} else if (rte_ring_mp_enqueue(w->ike_ring, m) == 0) {
 				w->stats->event[STATS_EV_IKE]++;
 			} else {
@@ -228,7 +252,7 @@ void worker_wan_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 			rte_pktmbuf_free(m);
 			break;
 		case WAN_OTHER:
-			worker_drop(w, m, STATS_DROP_UNHANDLED, -1);
+			to_kernel(w, m, to_k, &n_k);
 			break;
 		case WAN_BAD:
 			worker_drop(w, m, STATS_DROP_MALFORMED, -1);
@@ -250,4 +274,11 @@ void worker_wan_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 	worker_handoff_flush(w);
 	worker_tx(w, WORKER_PORT_INSIDE, to_host, n_host);
 	worker_tx(w, WORKER_PORT_WAN, to_wan, n_wan);
+	if (n_k) {
+		uint64_t sent = w->stats->port[WORKER_PORT_WAN_KERNEL].tx_pkts;
+
+		worker_tx(w, WORKER_PORT_WAN_KERNEL, to_k, n_k);
+		w->stats->event[STATS_EV_TO_KERNEL] +=
+			w->stats->port[WORKER_PORT_WAN_KERNEL].tx_pkts - sent;
+	}
 }

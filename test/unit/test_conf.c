@@ -339,6 +339,7 @@ test_defaults(void **state)
 	assert_int_equal(c->gw.crypto, AEAD_IMPL_IMB);
 	assert_int_equal(c->gw.wan_mtu, 1500);
 	assert_int_equal(c->gw.udp_port, 4500);
+	assert_string_equal(c->gw.wan_kernel, "");
 	assert_int_equal(c->n_peers, 1);
 	assert_int_equal(p->endpoint_port, 4500);
 	assert_int_equal(p->cipher, AEAD_AES128_GCM);
@@ -2192,6 +2193,40 @@ test_peer_diff_ike(void **state)
 	conf_free(c);
 }
 
+/* wan-kernel: an interface name, not the inside's, not the WAN port's own
+ * kernel interface; absent: none. */
+static void
+test_wan_kernel(void **state)
+{
+	struct conf *c;
+
+	(void)state;
+	c = parse_ok(GW "wan-kernel = wan0\n");
+	assert_string_equal(c->gw.wan_kernel, "wan0");
+	conf_free(c);
+	c = parse_ok(GW "wan-kernel = a.b_c-d01234567\n");
+	assert_string_equal(c->gw.wan_kernel, "a.b_c-d01234567");
+	conf_free(c);
+	/* a LAN inside port has no host interface: vpn0 is free */
+	c = parse_ok(GW "inside = net_tap0,iface=lan0\nwan-kernel = vpn0\n");
+	assert_string_equal(c->gw.wan_kernel, "vpn0");
+	conf_free(c);
+	/* the WAN on eth10 or on "eth1x" does not own eth1 */
+	c = parse_ok("[gateway]\nwan = net_af_packet0,iface=eth10\nwan-address = 198.18.0.1/24\n"
+		     "wan-kernel = eth1\n");
+	conf_free(c);
+	expect_err(GW "wan-kernel = wan-0123456789ab\n", 4, "wan-kernel: 'wan-0123456789ab' is not an interface name");
+	expect_err(GW "wan-kernel = wan/0\n", 4, "not an interface name");
+	expect_err(GW "wan-kernel = ..\n", 4, "not an interface name");
+	expect_err(GW "wan-kernel =\n", 4, "empty value");
+	expect_err(GW "wan-kernel = wan0\nwan-kernel = wan1\n", 5, "duplicate");
+	expect_err(GW "wan-kernel = vpn0\n", 4, "wan-kernel: 'vpn0' is the inside-name too");
+	expect_err(GW "inside-name = wan0\nwan-kernel = wan0\n", 5, "is the inside-name too");
+	expect_err(GW "wan-kernel = eth1\n", 4, "wan-kernel: 'eth1' is the interface of the wan port");
+	expect_err("[gateway]\nwan = net_af_xdp0,start_queue=0,iface=eth2\n"
+		   "wan-address = 198.18.0.1/24\nwan-kernel = eth2\n", 4, "interface of the wan port");
+}
+
 static void
 test_gateway_diff(void **state)
 {
@@ -2222,6 +2257,7 @@ test_gateway_diff(void **state)
 	GWDIFF(b.wan_gateway = 0, "wan-gateway");
 	GWDIFF(b.wan_mtu = 9000, "wan-mtu");
 	GWDIFF(b.udp_port = 4501, "udp-port");
+	GWDIFF(strcpy(b.wan_kernel, "wan0"), "wan-kernel");
 	GWDIFF(b.inside = CONF_INSIDE_VIRTIO_USER, "inside");
 	GWDIFF(strcpy(b.inside_devargs, "net_tap1"), "inside");
 	GWDIFF(strcpy(b.inside_name, "vpn9"), "inside-name");
@@ -2335,6 +2371,7 @@ main(void)
 		cmocka_unit_test(test_ike_parse_peer),
 		cmocka_unit_test(test_peer_diff_static),
 		cmocka_unit_test(test_peer_diff_ike),
+		cmocka_unit_test(test_wan_kernel),
 		cmocka_unit_test(test_gateway_diff),
 		cmocka_unit_test(test_peer_clash),
 	};

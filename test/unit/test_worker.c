@@ -4,7 +4,8 @@
  * A and B whose ports are net_ring devices, so every frame a worker sends
  * can be read back and fed to the other. Covers classification, ARP/ND,
  * ICMP, routing, neighbour resolution, ESP both ways, the inner source
- * policy and the drop counters, and checks that no mbuf ever leaks.
+ * policy, the wan-kernel port (a third ring pair on A) and the drop
+ * counters, and checks that no mbuf ever leaks.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -49,21 +50,28 @@ struct side {
 
 static struct rte_mempool *mp;
 static struct side A, B;
+/* A's wan-kernel port (off in A.w; tests turn it on in a copy): k_rx is
+ * what the kernel writes, k_tx what A passes to it. Its rings are small
+ * so that a full queue is easy to reach. */
+#define KRING 8
+static uint16_t kport;
+static struct rte_ring *k_rx, *k_tx;
 
 static const uint8_t key_ab[20] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
 				    0xa1, 0xa2, 0xa3, 0xa4 };
 static const uint8_t key_ba[20] = { 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34,
 				    35, 36, 0xb1, 0xb2, 0xb3, 0xb4 };
 
-static uint16_t ring_port(const char *name, struct rte_ring **rx, struct rte_ring **tx)
+static uint16_t ring_port_sized(const char *name, struct rte_ring **rx, struct rte_ring **tx,
+				unsigned size)
 {
 	char rn[64];
 	int port;
 
 	snprintf(rn, sizeof(rn), "%s_rx", name);
-	*rx = rte_ring_create(rn, 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	*rx = rte_ring_create(rn, size, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	snprintf(rn, sizeof(rn), "%s_tx", name);
-	*tx = rte_ring_create(rn, 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	*tx = rte_ring_create(rn, size, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	assert_non_null(*rx);
 	assert_non_null(*tx);
 	port = rte_eth_from_rings(name, rx, 1, tx, 1, SOCKET_ID_ANY);
@@ -76,6 +84,11 @@ static uint16_t ring_port(const char *name, struct rte_ring **rx, struct rte_rin
 		assert_int_equal(rte_eth_dev_start((uint16_t)port), 0);
 	}
 	return (uint16_t)port;
+}
+
+static uint16_t ring_port(const char *name, struct rte_ring **rx, struct rte_ring **tx)
+{
+	return ring_port_sized(name, rx, tx, 1024);
 }
 
 /* One gateway: wan_ip, local subnet (the host side), remote subnet (the
@@ -154,6 +167,7 @@ static int setup(void **state)
 	/* each knows the other's WAN MAC statically, as pktgen set-ups do */
 	assert_int_equal(neigh_add_static(A.nt, IP4(198, 18, 0, 2), &B.w.wan_mac), 0);
 	assert_int_equal(neigh_add_static(B.nt, IP4(198, 18, 0, 1), &A.w.wan_mac), 0);
+	kport = ring_port_sized("wa_k", &k_rx, &k_tx, KRING);
 	return 0;
 }
 
@@ -198,6 +212,8 @@ static int test_teardown(void **state)
 	drain(A.in_tx);
 	drain(B.wan_tx);
 	drain(B.in_tx);
+	drain(k_rx);
+	drain(k_tx);
 	assert_int_equal(rte_mempool_in_use_count(mp), 0);
 	return 0;
 }
@@ -852,6 +868,236 @@ static void test_handoff(void **state)
 	rte_ring_free(rings[1]);
 }
 
+/* ------------------------------------------------------------ wan-kernel */
+
+/* A copy of A's worker with its wan-kernel port on. */
+static struct worker kernel_worker(void)
+{
+	struct worker w = A.w;
+
+	w.wan_kernel = true;
+	w.wan_kernel_port = kport;
+	w.wan_kernel_queue = 0;
+	return w;
+}
+
+/* A frame B sends to A: IPv4 protocol proto to dst. */
+static struct rte_mbuf *wan_ipv4(uint32_t dst, uint8_t proto)
+{
+	struct rte_mbuf *m = host_ipv4(&B, IP4(198, 18, 0, 2), dst, 40, false);
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+
+	eth->dst_addr = A.w.wan_mac;
+	eth->src_addr = B.w.wan_mac;
+	ip->next_proto_id = proto;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	return m;
+}
+
+/* Feeds m to w's WAN input and checks that it reached the kernel port
+ * byte for byte (and nothing else left). */
+static void expect_to_kernel(struct worker *w, struct rte_mbuf *m)
+{
+	struct rte_mbuf *orig = copy(m), *out[4];
+
+	worker_wan_input(w, &m, 1);
+	assert_int_equal(take(k_tx, out, 4), 1);
+	assert_int_equal(out[0]->data_len, orig->data_len);
+	assert_memory_equal(rte_pktmbuf_mtod(out[0], void *), rte_pktmbuf_mtod(orig, void *),
+			    orig->data_len);
+	rte_pktmbuf_free(out[0]);
+	rte_pktmbuf_free(orig);
+	assert_int_equal(take(A.wan_tx, out, 4), 0);
+	assert_int_equal(take(A.in_tx, out, 4), 0);
+}
+
+/* Non-VPN WAN traffic goes to the kernel unchanged: TCP/UDP/other ICMP to
+ * us, IPv4 to other addresses (broadcast), IPv6, IKE when no control
+ * plane takes it, ARP replies and others' requests. What pmdvpn answers
+ * or owns (echo requests, ARP for its address, ESP, NAT keepalives,
+ * malformed frames) never does. */
+static void test_wan_kernel_classify(void **state)
+{
+	struct worker w = kernel_worker();
+	struct rte_ether_addr other = { { 0x02, 0, 0, 0, 0, 0x31 } }, mac;
+	struct rte_mbuf *m, *out[4];
+	struct rte_icmp_hdr *icmp;
+	const struct rte_arp_hdr *arp;
+	uint8_t v6a[16] = { 0xfe, 0x80, [15] = 1 }, v6b[16] = { 0xfe, 0x80, [15] = 2 };
+
+	(void)state;
+	expect_to_kernel(&w, wan_ipv4(IP4(198, 18, 0, 1), IPPROTO_TCP));       /* SSH */
+	expect_to_kernel(&w, host_ipv4(&B, IP4(198, 18, 0, 2), IP4(198, 18, 0, 1), 40, false));
+	expect_to_kernel(&w, wan_ipv4(IP4(198, 18, 0, 255), IPPROTO_UDP));     /* broadcast */
+	expect_to_kernel(&w, wan_ipv4(IP4(198, 18, 0, 77), IPPROTO_TCP));      /* not ours */
+	expect_to_kernel(&w, host_ipv6(&B, v6a, v6b, 32));
+	expect_to_kernel(&w, ike_frame(500, false));     /* no IKE ring: not pmdvpn's */
+	/* an echo reply (to the kernel's ping) is the kernel's */
+	m = wan_ipv4(IP4(198, 18, 0, 1), IPPROTO_ICMP);
+	icmp = rte_pktmbuf_mtod_offset(m, struct rte_icmp_hdr *, 14 + 20);
+	memset(icmp, 0, sizeof(*icmp));
+	icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
+	icmp->icmp_cksum = (uint16_t)~rte_raw_cksum(icmp, 8 + 40);
+	expect_to_kernel(&w, m);
+	/* ARP: a reply (to a request pmdvpn sent) is learned and copied; a
+	 * request for another address is copied */
+	neigh_want(w.neigh, IP4(198, 18, 0, 31), rte_rdtsc());
+	m = arp_frame(&other, IP4(198, 18, 0, 31), IP4(198, 18, 0, 1), RTE_ARP_OP_REPLY);
+	expect_to_kernel(&w, m);
+	assert_int_equal(neigh_lookup(w.neigh, IP4(198, 18, 0, 31), &mac), 0);
+	assert_memory_equal(&mac, &other, 6);
+	expect_to_kernel(&w, arp_frame(&other, IP4(198, 18, 0, 31), IP4(198, 18, 0, 40),
+				       RTE_ARP_OP_REQUEST));
+	assert_int_equal(A.w.stats->event[STATS_EV_TO_KERNEL], 9);
+	assert_int_equal(A.w.stats->port[WORKER_PORT_WAN_KERNEL].tx_pkts, 9);
+	assert_int_equal(A.w.stats->drop[STATS_DROP_UNHANDLED], 0);
+
+	/* an ARP request for our address: answered here, not copied */
+	m = arp_frame(&other, IP4(198, 18, 0, 31), IP4(198, 18, 0, 1), RTE_ARP_OP_REQUEST);
+	worker_wan_input(&w, &m, 1);
+	assert_int_equal(take(A.wan_tx, out, 4), 1);
+	arp = rte_pktmbuf_mtod_offset(out[0], const struct rte_arp_hdr *, 14);
+	assert_int_equal(arp->arp_opcode, RTE_BE16(RTE_ARP_OP_REPLY));
+	rte_pktmbuf_free(out[0]);
+	/* an echo request: answered here */
+	m = wan_ipv4(IP4(198, 18, 0, 1), IPPROTO_ICMP);
+	icmp = rte_pktmbuf_mtod_offset(m, struct rte_icmp_hdr *, 14 + 20);
+	memset(icmp, 0, sizeof(*icmp));
+	icmp->icmp_type = RTE_IP_ICMP_ECHO_REQUEST;
+	icmp->icmp_cksum = (uint16_t)~rte_raw_cksum(icmp, 8 + 40);
+	worker_wan_input(&w, &m, 1);
+	assert_int_equal(take(A.wan_tx, out, 4), 1);
+	rte_pktmbuf_free(out[0]);
+	/* ESP from B: decrypted to the inside as ever */
+	m = host_ipv4(&B, IP4(198, 19, 1, 7), IP4(198, 19, 0, 5), 100, false);
+	worker_inside_input(&B.w, &m, 1);
+	assert_int_equal(take(B.wan_tx, &m, 1), 1);
+	worker_wan_input(&w, &m, 1);
+	assert_int_equal(take(A.in_tx, out, 4), 1);
+	rte_pktmbuf_free(out[0]);
+	/* a NAT keepalive and a truncated IPv4 header */
+	m = ike_frame(4500, false);
+	m->data_len = m->pkt_len = 14 + 20 + 8 + 1;
+	*rte_pktmbuf_mtod_offset(m, uint8_t *, 14 + 20 + 8) = 0xff;
+	worker_wan_input(&w, &m, 1);
+	m = wan_ipv4(IP4(198, 18, 0, 1), IPPROTO_TCP);
+	m->data_len = m->pkt_len = 14 + 10;
+	worker_wan_input(&w, &m, 1);
+	assert_int_equal(A.w.stats->drop[STATS_DROP_MALFORMED], 1);
+	assert_int_equal(take(k_tx, out, 4), 0);
+	assert_int_equal(A.w.stats->event[STATS_EV_TO_KERNEL], 9);
+	assert_int_equal(A.w.stats->event[STATS_EV_ICMP_ECHO], 1);
+	assert_int_equal(A.w.stats->event[STATS_EV_ARP_REPLIED], 1);
+}
+
+/* Without wan-kernel nothing changes: the same traffic is unhandled and
+ * the kernel port is neither written nor read. */
+static void test_wan_kernel_off(void **state)
+{
+	struct rte_mbuf *m, *out[4];
+
+	(void)state;
+	assert_false(A.w.wan_kernel);
+	m = wan_ipv4(IP4(198, 18, 0, 1), IPPROTO_TCP);
+	worker_wan_input(&A.w, &m, 1);
+	m = arp_frame(&B.w.wan_mac, IP4(198, 18, 0, 2), IP4(198, 18, 0, 1), RTE_ARP_OP_REPLY);
+	worker_wan_input(&A.w, &m, 1);
+	assert_int_equal(A.w.stats->drop[STATS_DROP_UNHANDLED], 1);
+	assert_int_equal(take(k_tx, out, 4), 0);
+	m = wan_ipv4(IP4(198, 18, 0, 2), IPPROTO_TCP);
+	assert_int_equal(rte_ring_enqueue(k_rx, m), 0);
+	assert_int_equal(worker_poll(&A.w), 0);
+	assert_int_equal(rte_ring_count(k_rx), 1);
+	assert_int_equal(A.w.stats->event[STATS_EV_TO_KERNEL], 0);
+	assert_int_equal(A.w.stats->event[STATS_EV_FROM_KERNEL], 0);
+}
+
+/* What the kernel writes leaves through the WAN port unchanged; while the
+ * WAN is busy the kernel port waits WORKER_KERNEL_POLL_BUSY polls. */
+static void test_wan_kernel_from_kernel(void **state)
+{
+	struct worker w = kernel_worker();
+	struct rte_mbuf *m, *orig, *out[4];
+	unsigned polls = 0;
+
+	(void)state;
+	/* idle: the first poll takes it */
+	m = arp_frame(&A.w.wan_mac, IP4(198, 18, 0, 1), IP4(198, 18, 0, 2), RTE_ARP_OP_REQUEST);
+	orig = copy(m);
+	assert_int_equal(rte_ring_enqueue(k_rx, m), 0);
+	assert_int_equal(worker_poll(&w), 1);
+	assert_int_equal(take(A.wan_tx, out, 4), 1);
+	assert_int_equal(out[0]->data_len, orig->data_len);
+	assert_memory_equal(rte_pktmbuf_mtod(out[0], void *), rte_pktmbuf_mtod(orig, void *),
+			    orig->data_len);
+	rte_pktmbuf_free(out[0]);
+	rte_pktmbuf_free(orig);
+	assert_int_equal(A.w.stats->event[STATS_EV_FROM_KERNEL], 1);
+	assert_int_equal(A.w.stats->port[WORKER_PORT_WAN_KERNEL].rx_pkts, 1);
+
+	/* busy: a NAT keepalive on the WAN each poll (consumed, no output) */
+	assert_int_equal(rte_ring_enqueue(k_rx, wan_ipv4(IP4(198, 18, 0, 2), IPPROTO_TCP)), 0);
+	do {
+		m = ike_frame(4500, false);
+		m->data_len = m->pkt_len = 14 + 20 + 8 + 1;
+		*rte_pktmbuf_mtod_offset(m, uint8_t *, 14 + 20 + 8) = 0xff;
+		assert_int_equal(rte_ring_enqueue(A.wan_rx, m), 0);
+		worker_poll(&w);
+		polls++;
+	} while (rte_ring_count(k_rx) != 0 && polls < 100);
+	assert_int_equal(polls, WORKER_KERNEL_POLL_BUSY);
+	assert_int_equal(take(A.wan_tx, out, 4), 1);
+	rte_pktmbuf_free(out[0]);
+	assert_int_equal(A.w.stats->event[STATS_EV_FROM_KERNEL], 2);
+}
+
+/* A full kernel queue is the usual tx-full drop; every frame of a random
+ * stream is either passed to the kernel or counted as one drop. */
+static void test_wan_kernel_full_and_garbage(void **state)
+{
+	struct worker w = kernel_worker();
+	struct rte_mbuf *pkts[10];
+	uint64_t drops = 0;
+
+	(void)state;
+	for (unsigned i = 0; i < 10; i++)
+		pkts[i] = wan_ipv4(IP4(198, 18, 0, 1), IPPROTO_TCP);
+	worker_wan_input(&w, pkts, 10);
+	assert_int_equal(rte_ring_count(k_tx), KRING - 1);
+	assert_int_equal(A.w.stats->event[STATS_EV_TO_KERNEL], KRING - 1);
+	assert_int_equal(A.w.stats->drop[STATS_DROP_TX_FULL], 10 - (KRING - 1));
+	drain(k_tx);
+
+	stats_clear();
+	srand(11);
+	for (unsigned i = 0; i < 1000; i++) {
+		uint8_t buf[120];
+		uint32_t len = (uint32_t)rand() % sizeof(buf);
+		struct rte_mbuf *m;
+
+		for (uint32_t k = 0; k < len; k++)
+			buf[k] = (uint8_t)rand();
+		/* half of them IPv4 or ARP, to get past the first checks */
+		if (len > 14 && (i & 1)) {
+			buf[12] = 0x08;
+			buf[13] = i & 2 ? 0x00 : 0x06;
+		}
+		m = test_mbuf_from(mp, buf, len);
+		worker_wan_input(&w, &m, 1);
+		drain(k_tx);
+		drain(A.wan_tx);
+		drain(A.in_tx);
+	}
+	for (unsigned d = 1; d < STATS_DROP_MAX; d++)
+		drops += A.w.stats->drop[d];
+	assert_int_equal(A.w.stats->event[STATS_EV_TO_KERNEL] + drops +
+			 A.w.stats->event[STATS_EV_ARP_REPLIED] + A.w.stats->event[STATS_EV_ICMP_ECHO] +
+			 A.w.stats->event[STATS_EV_NAT_KEEPALIVE], 1000);
+	assert_true(A.w.stats->event[STATS_EV_TO_KERNEL] > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -870,6 +1116,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_seq_exhausted, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_handoff, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_ike_paths, test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_wan_kernel_classify, test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_wan_kernel_off, test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_wan_kernel_from_kernel, test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_wan_kernel_full_and_garbage, test_setup,
+						test_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -36,6 +36,7 @@
 #define IKE_PORT 500
 #define IKE_NATT 4500
 #define IKE_JITTER_PCT 10
+#define IKE_GW_DROP_LOGS 10     /* "drop: ..." lines a second, the rest counted */
 
 static int ike_logtype = -1;
 
@@ -53,6 +54,8 @@ struct ike_gw {
 	volatile bool stop;
 	uint64_t next_alive;
 	uint64_t rx, rx_bad, tx, tx_fail;
+	uint64_t drop_log_window, drop_log_suppressed;  /* on_log's rate limit */
+	unsigned drop_logs;
 	uint16_t ip_id;
 	struct ike_gw_peer peer[CONF_MAX_PEERS];
 };
@@ -340,11 +343,34 @@ static void on_event(void *arg, const struct ike_event *ev)
 	}
 }
 
+/* Drops of unauthenticated datagrams are the sender's choice: a flood of
+ * spoofed IKE_SA_INITs must not become a flood of log lines. At most
+ * IKE_GW_DROP_LOGS a second; the rest are counted and summed up once. */
 static void on_log(void *arg, int level, const char *msg)
 {
-	(void)arg;
-	ike_logf(level == IKE_LOG_ERR ? RTE_LOG_ERR : level == IKE_LOG_INFO ? RTE_LOG_INFO :
-		 RTE_LOG_DEBUG, "pmdvpn: ike: %s\n", msg);
+	struct ike_gw *ig = arg;
+	uint32_t lv = level == IKE_LOG_ERR ? RTE_LOG_ERR : level == IKE_LOG_INFO ? RTE_LOG_INFO :
+		      RTE_LOG_DEBUG;
+
+	if (strncmp(msg, "drop: ", 6) == 0) {
+		uint64_t now = now_ms();
+
+		if (now >= ig->drop_log_window + 1000) {
+			if (ig->drop_log_suppressed != 0)
+				ike_logf(RTE_LOG_INFO, "pmdvpn: ike: %" PRIu64 " more dropped "
+					 "datagrams not logged (at most %u lines a second)\n",
+					 ig->drop_log_suppressed, IKE_GW_DROP_LOGS);
+			ig->drop_log_window = now;
+			ig->drop_logs = 0;
+			ig->drop_log_suppressed = 0;
+		}
+		if (ig->drop_logs >= IKE_GW_DROP_LOGS) {
+			ig->drop_log_suppressed++;
+			return;
+		}
+		ig->drop_logs++;
+	}
+	ike_logf(lv, "pmdvpn: ike: %s\n", msg);
 }
 
 /* ------------------------------------------------------------ receive */

@@ -53,7 +53,7 @@ it_has() { # DESC RC WANTRC STRING..
 
 # ------------------------------------------------------------ help
 out "$SETUP" --help
-it_has "help says the wan0 exception port is not implemented" $? 0 "wan0" "NOT implemented"
+it_has "help explains wan-kernel (wan0)" $? 0 "wan0" "wan-kernel"
 
 # ------------------------------------------------------------ hugepages
 if [ ! -w "$HP/nr_hugepages" ]; then

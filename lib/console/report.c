@@ -55,6 +55,13 @@ void report_stats(FILE *f, const struct conf *c)
 				es.oerrors);
 		fputc('\n', f);
 	}
+	/* the wan-kernel TAP (wan0), when it carried anything */
+	const struct stats_port *kp = &sum->port[WORKER_PORT_WAN_KERNEL];
+
+	if (kp->rx_pkts || kp->tx_pkts)
+		fprintf(f, "port wan-kernel rx-pkts %" PRIu64 " rx-bytes %" PRIu64 " tx-pkts %"
+			PRIu64 " tx-bytes %" PRIu64 "\n", kp->rx_pkts, kp->rx_bytes, kp->tx_pkts,
+			kp->tx_bytes);
 	for (unsigned i = 0; i < c->n_peers && i < STATS_MAX_PEERS; i++) {
 		const struct stats_peer *sp = &sum->peer[i];
 

@@ -316,6 +316,13 @@ void show_port_stats(FILE *f, const struct console_env *e, enum show_port_sel se
 				es.ibytes, es.opackets, es.obytes, es.imissed, es.rx_nombuf,
 				es.ierrors, es.oerrors);
 	}
+	/* the wan-kernel TAP (wan0): pmdvpn's side of it, when it carried anything */
+	const struct stats_port *kp = &sum->port[WORKER_PORT_WAN_KERNEL];
+
+	if (sel == SHOW_PORT_ALL && (kp->rx_pkts || kp->tx_pkts))
+		fprintf(f, "port wan-kernel (the kernel's view of the WAN)\n  pmdvpn  rx-pkts %"
+			PRIu64 " rx-bytes %" PRIu64 " tx-pkts %" PRIu64 " tx-bytes %" PRIu64 "\n",
+			kp->rx_pkts, kp->rx_bytes, kp->tx_pkts, kp->tx_bytes);
 	free(sum);
 }
 

@@ -119,7 +119,9 @@ static uint64_t uptime_s(const struct console_env *e)
 
 static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	static const char *const ports[] = { "wan", "inside" };
+	static const char *const ports[] = { [WORKER_PORT_WAN] = "wan",
+					     [WORKER_PORT_INSIDE] = "inside",
+					     [WORKER_PORT_WAN_KERNEL] = "wan_kernel" };
 	const struct console_env *e;
 	struct stats_lcore *sum;
 
@@ -138,7 +140,8 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	rte_tel_data_start_dict(d);
 	add_u64(d, "", "uptime_s", uptime_s(e));
 	for (unsigned p = 0; p < RTE_DIM(ports); p++) {
-		uint16_t id = p == 0 ? e->wan_port : e->inside_port;
+		uint16_t id = p == WORKER_PORT_WAN ? e->wan_port :
+			      p == WORKER_PORT_INSIDE ? e->inside_port : RTE_MAX_ETHPORTS;
 		char pre[32];
 		struct rte_eth_stats es;
 

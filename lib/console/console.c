@@ -458,6 +458,19 @@ static void do_set_backoff(FILE *f, const struct console_env *e, const struct cm
 	fprintf(f, "idle-backoff %s on %u worker(s)\n", on ? "on" : "off", e->n_workers);
 }
 
+static void do_set_stages(FILE *f, const struct console_env *e, const struct cmd_words *r,
+			  struct cmdline *cl)
+{
+	bool on = strcmp(r->w[2], "on") == 0;
+
+	(void)cl;
+	for (unsigned i = 0; i < e->n_workers; i++)
+		__atomic_store_n(&((struct worker *)(uintptr_t)&e->workers[i])->stage_cycles, on,
+				 __ATOMIC_RELAXED);
+	fprintf(f, "stage-cycles %s on %u worker(s)%s\n", on ? "on" : "off", e->n_workers,
+		on ? " (show lcores splits busy cycles: rx, classify, crypto, tx)" : "");
+}
+
 /* ------------------------------------------------------------- capture */
 
 /* The ethdev behind a port name of the console ("wan", "inside"), or
@@ -730,6 +743,7 @@ static cmdline_parse_token_string_t t_ike_verb = WORD(1, "initiate#rekey#rekey-i
 static cmdline_parse_token_string_t t_set0 = WORD(0, "set");
 static cmdline_parse_token_string_t t_burst = WORD(1, "burst");
 static cmdline_parse_token_string_t t_backoff = WORD(1, "idle-backoff");
+static cmdline_parse_token_string_t t_stages = WORD(1, "stage-cycles");
 static cmdline_parse_token_string_t t_onoff = WORD(2, "on#off");
 static cmdline_parse_token_string_t t_capture0 = WORD(0, "capture");
 static cmdline_parse_token_string_t t_cap_start = WORD(1, "start");
@@ -812,6 +826,10 @@ INST(cmd_set_burst, do_set_burst, "set burst <n>: packets per rx burst (1..64)",
 INST(cmd_set_backoff, do_set_backoff,
      "set idle-backoff on|off: workers pause/sleep after empty polls (on) or spin (off)",
      T(t_set0), T(t_backoff), T(t_onoff));
+INST(cmd_set_stages, do_set_stages,
+     "set stage-cycles on|off: split the workers' busy cycles into rx, classify, crypto and "
+     "tx (show lcores; a few TSC reads per burst while on)",
+     T(t_set0), T(t_stages), T(t_onoff));
 INST(cmd_capture_start, do_capture_start,
      "capture start wan|inside <file.pcapng> [count N]: both directions of a port into a "
      "pcapng file (the wan: ESP; the inside: clear text)",
@@ -847,7 +865,7 @@ static cmdline_parse_ctx_t console_ctx[] = {
 	&cmd_peer_add, &cmd_peer_del, &cmd_peer_set, &cmd_sa_rekey, &cmd_sa_retire, &cmd_reload,
 	/* IKEv2 */
 	&cmd_show_ike_all, &cmd_show_ike, &cmd_ike,
-	&cmd_set_burst, &cmd_set_backoff,
+	&cmd_set_burst, &cmd_set_backoff, &cmd_set_stages,
 	/* capture, logs */
 	&cmd_capture_start, &cmd_capture_start_nofile, &cmd_capture_stop, &cmd_show_capture, &cmd_set_log,
 	&cmd_show_log_all, &cmd_show_log,

@@ -166,6 +166,9 @@ struct console_lcore_row {
 	uint64_t busy_cycles, idle_cycles, polls, busy_polls, rx_pkts;
 	double busy_pct;           /* busy / (busy + idle) * 100 */
 	double pkts_per_busy_poll;
+	/* `set stage-cycles on`: busy cycles by stage, over stage_polls polls */
+	uint64_t stage_cycles[STATS_STAGE_MAX];
+	uint64_t stage_polls, stage_pkts;
 };
 unsigned console_lcore_rows(const struct console_env *env, struct console_lcore_row *rows,
 			    unsigned max);

@@ -408,8 +408,30 @@ unsigned console_lcore_rows(const struct console_env *e, struct console_lcore_ro
 		r->busy_pct = total ? 100.0 * (double)busy / (double)total : 0.0;
 		r->pkts_per_busy_poll = r->busy_polls ?
 			(double)r->rx_pkts / (double)r->busy_polls : 0.0;
+		memcpy(r->stage_cycles, s->stage_cycles, sizeof(r->stage_cycles));
+		r->stage_polls = s->stage_polls;
 	}
 	return n;
+}
+
+/* The stage split of a worker's busy cycles (`set stage-cycles on`), as
+ * shares and cycles per received packet. */
+static void show_stages(FILE *f, const struct console_lcore_row *r)
+{
+	uint64_t total = 0;
+
+	for (unsigned st = 0; st < STATS_STAGE_MAX; st++)
+		total += r->stage_cycles[st];
+	if (r->stage_polls == 0 || total == 0)
+		return;
+	fprintf(f, "  stages over %" PRIu64 " busy polls:", r->stage_polls);
+	for (unsigned st = 0; st < STATS_STAGE_MAX; st++)
+		fprintf(f, " %s %.1f%%", stats_stage_name(st),
+			100.0 * (double)r->stage_cycles[st] / (double)total);
+	if (r->rx_pkts)
+		fprintf(f, "; %.0f cycles per packet received (all polls)",
+			(double)total / (double)r->rx_pkts);
+	fputc('\n', f);
 }
 
 void show_lcores(FILE *f, const struct console_env *e)
@@ -432,8 +454,9 @@ void show_lcores(FILE *f, const struct console_env *e)
 				fprintf(f, "inside %s queue 0", e->inside_kind ? e->inside_kind : "vtap");
 			else
 				fprintf(f, "inside port %u queue %u", w->inside_port, w->inside_queue);
-			fprintf(f, "; burst %u idle-backoff %s\n", w->burst,
-				w->idle_backoff ? "on" : "off");
+			fprintf(f, "; burst %u idle-backoff %s stage-cycles %s\n", w->burst,
+				w->idle_backoff ? "on" : "off", w->stage_cycles ? "on" : "off");
+			show_stages(f, r);
 		} else if (strcmp(r->role, "main") == 0) {
 			fprintf(f, "  control plane: console, sequence number reservations\n");
 		}

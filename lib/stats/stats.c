@@ -27,6 +27,28 @@ static const char *const event_names[STATS_EV_MAX] = {
 #undef STATS_X_NAME
 };
 
+static const char *const stage_names[STATS_STAGE_MAX] = {
+#define STATS_X_NAME(e, name, help) [STATS_STAGE_##e] = name,
+	STATS_STAGES(STATS_X_NAME)
+#undef STATS_X_NAME
+};
+
+static const char *const stage_helps[STATS_STAGE_MAX] = {
+#define STATS_X_HELP(e, name, help) [STATS_STAGE_##e] = help,
+	STATS_STAGES(STATS_X_HELP)
+#undef STATS_X_HELP
+};
+
+const char *stats_stage_name(enum stats_stage s)
+{
+	return (unsigned)s < STATS_STAGE_MAX ? stage_names[s] : "?";
+}
+
+const char *stats_stage_help(enum stats_stage s)
+{
+	return (unsigned)s < STATS_STAGE_MAX ? stage_helps[s] : "?";
+}
+
 const char *stats_drop_name(enum stats_drop d)
 {
 	return (unsigned)d < STATS_DROP_MAX ? drop_names[d] : "?";

@@ -61,6 +61,23 @@ enum stats_event {
 	STATS_EV_MAX
 };
 
+/*
+ * Where a worker's busy cycles go (`set stage-cycles on`): exclusive
+ * stages, switched with one TSC read each, summed over busy polls only.
+ */
+#define STATS_STAGES(X) \
+	X(RX,       "rx",       "rx bursts (and vtap reads with their segmentation), poll overhead") \
+	X(CLASSIFY, "classify", "classify, SPI/route/neighbour lookups, ESP headers, replay, hand-off") \
+	X(CRYPTO,   "crypto",   "AEAD bursts (intel-ipsec-mb or OpenSSL)") \
+	X(TX,       "tx",       "tx bursts (and vtap writes with their coalescing)")
+
+enum stats_stage {
+#define STATS_X_ENUM(e, name, help) STATS_STAGE_##e,
+	STATS_STAGES(STATS_X_ENUM)
+#undef STATS_X_ENUM
+	STATS_STAGE_MAX
+};
+
 #define STATS_MAX_PEERS 256
 #define STATS_MAX_PORTS 4
 #define STATS_MAX_LCORES RTE_MAX_LCORE
@@ -82,12 +99,16 @@ struct stats_lcore {
 	uint64_t busy_cycles;   /* TSC cycles in polls that moved packets */
 	uint64_t idle_cycles;   /* TSC cycles in empty polls and back-off sleeps */
 	uint64_t polls, busy_polls;
+	uint64_t stage_cycles[STATS_STAGE_MAX]; /* busy cycles by stage (when on) */
+	uint64_t stage_polls;                   /* busy polls that were split by stage */
 	struct stats_peer peer[STATS_MAX_PEERS];
 } __rte_cache_aligned;
 
 const char *stats_drop_name(enum stats_drop d);
 const char *stats_drop_help(enum stats_drop d);
 const char *stats_event_name(enum stats_event e);
+const char *stats_stage_name(enum stats_stage s);
+const char *stats_stage_help(enum stats_stage s);
 
 /* One block per lcore, allocated once; index by rte_lcore_id(). */
 struct stats_lcore *stats_lcore_get(unsigned lcore_id);

@@ -394,9 +394,12 @@ out:
 
 static int tel_lcores(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	enum { LCORE, BUSY, IDLE, POLLS, BUSY_POLLS, RX, BUSY_PCT, N_U64 };
+	enum { LCORE, BUSY, IDLE, POLLS, BUSY_POLLS, RX, BUSY_PCT, ST_POLLS, ST_RX, ST_CLASSIFY,
+	       ST_CRYPTO, ST_TX, N_U64 };
 	static const char *const u64_names[N_U64] = {
 		"lcore", "busy_cycles", "idle_cycles", "polls", "busy_polls", "rx_pkts", "busy_pct",
+		"stage_polls", "stage_rx_cycles", "stage_classify_cycles", "stage_crypto_cycles",
+		"stage_tx_cycles",
 	};
 	struct console_lcore_row rows[64];
 	struct rte_tel_data *u[N_U64], *role;
@@ -421,7 +424,11 @@ static int tel_lcores(const char *cmd, const char *params, struct rte_tel_data *
 	for (unsigned i = 0; i < n; i++) {
 		const struct console_lcore_row *r = &rows[i];
 		uint64_t v[N_U64] = { r->lcore, r->busy_cycles, r->idle_cycles, r->polls,
-				      r->busy_polls, r->rx_pkts, (uint64_t)(r->busy_pct + 0.5) };
+				      r->busy_polls, r->rx_pkts, (uint64_t)(r->busy_pct + 0.5),
+				      r->stage_polls, r->stage_cycles[STATS_STAGE_RX],
+				      r->stage_cycles[STATS_STAGE_CLASSIFY],
+				      r->stage_cycles[STATS_STAGE_CRYPTO],
+				      r->stage_cycles[STATS_STAGE_TX] };
 
 		if (role != NULL)
 			rte_tel_data_add_array_string(role, r->role);

@@ -8,6 +8,7 @@
  * the first packet resets it. Time spent is accounted as busy (polls that
  * moved packets) or idle TSC cycles.
  */
+#include <string.h>
 #include <sys/prctl.h>
 
 #include <rte_cycles.h>
@@ -62,6 +63,7 @@ void worker_tx(struct worker *w, enum worker_port slot, struct rte_mbuf **pkts, 
 
 	if (n == 0)
 		return;
+	worker_stage(w, STATS_STAGE_TX);
 	slot_port(w, slot, &port, &queue);
 	if (slot == WORKER_PORT_INSIDE && w->inside_vtap != NULL) {
 		/* vtap takes every mbuf; what it could not write is a loss */
@@ -69,6 +71,7 @@ void worker_tx(struct worker *w, enum worker_port slot, struct rte_mbuf **pkts, 
 		w->stats->drop[STATS_DROP_TX_FULL] += n - sent;
 		ps->tx_pkts += sent;
 		ps->tx_bytes += bytes;
+		worker_stage(w, STATS_STAGE_CLASSIFY);
 		return;
 	}
 	for (uint16_t i = 0; i < n; i++)
@@ -80,6 +83,7 @@ void worker_tx(struct worker *w, enum worker_port slot, struct rte_mbuf **pkts, 
 	}
 	ps->tx_pkts += sent;
 	ps->tx_bytes += bytes;
+	worker_stage(w, STATS_STAGE_CLASSIFY);
 }
 
 /* `set burst` may change it at any time: one relaxed load, clamped. */
@@ -95,6 +99,7 @@ static uint16_t rx(struct worker *w, enum worker_port slot, struct rte_mbuf **pk
 	struct stats_port *ps = &w->stats->port[slot];
 	uint16_t port = 0, queue = 0, n;
 
+	worker_stage(w, STATS_STAGE_RX);
 	slot_port(w, slot, &port, &queue);
 	if (slot == WORKER_PORT_INSIDE && w->inside_vtap != NULL)
 		n = vtap_rx_burst(w->inside_vtap, pkts, burst_of(w));
@@ -104,6 +109,7 @@ static uint16_t rx(struct worker *w, enum worker_port slot, struct rte_mbuf **pk
 	ps->rx_pkts += n;
 	for (uint16_t i = 0; i < n; i++)
 		ps->rx_bytes += pkts[i]->pkt_len;
+	worker_stage(w, STATS_STAGE_CLASSIFY);
 	return n;
 }
 
@@ -249,11 +255,29 @@ static uint16_t wan_kernel_input(struct worker *w)
 	return n;
 }
 
+/* The end of a poll: a busy poll's stage cycles go to the counters; an
+ * empty poll's are idle time, counted there already. */
+static void stage_flush(struct worker *w, bool busy)
+{
+	worker_stage(w, STATS_STAGE_RX);
+	if (busy) {
+		for (unsigned s = 0; s < STATS_STAGE_MAX; s++)
+			w->stats->stage_cycles[s] += w->stage_acc[s];
+		w->stats->stage_polls++;
+	}
+	memset(w->stage_acc, 0, sizeof(w->stage_acc));
+}
+
 unsigned worker_poll(struct worker *w)
 {
 	struct rte_mbuf *pkts[WORKER_BURST_MAX];
 	uint16_t n_wan, n_in, n_ho = 0, n_k = 0;
 
+	w->profiling = __atomic_load_n(&w->stage_cycles, __ATOMIC_RELAXED);
+	if (unlikely(w->profiling)) {
+		w->stage = STATS_STAGE_RX;
+		w->stage_t = rte_rdtsc();
+	}
 	if (w->view_src != NULL)
 		worker_view_refresh(w);
 	n_wan = rx(w, WORKER_PORT_WAN, pkts);
@@ -269,6 +293,8 @@ unsigned worker_poll(struct worker *w)
 	if (w->wan_kernel && (n_wan + n_in == 0 ||
 			      ++w->wan_kernel_skip >= WORKER_KERNEL_POLL_BUSY))
 		n_k = wan_kernel_input(w);
+	if (unlikely(w->profiling))
+		stage_flush(w, n_wan + n_in + n_ho + n_k != 0);
 	return n_wan + n_in + n_ho + n_k;
 }
 

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_cycles.h>
 #include <rte_ether.h>
 #include <rte_mempool.h>
 #include <rte_rcu_qsbr.h>
@@ -112,6 +113,12 @@ struct worker {
 	 * read once per poll */
 	uint16_t burst;
 	bool idle_backoff;
+	bool stage_cycles;                  /* split busy cycles by stage (stats.h) */
+	/* this poll's stage accounting (worker_stage()) */
+	bool profiling;
+	uint8_t stage;
+	uint64_t stage_t;
+	uint64_t stage_acc[STATS_STAGE_MAX];
 	/* Runtime changes (NULL view_src: the fields above are fixed, as in
 	 * unit tests that fill them directly). */
 	struct worker_view *const *view_src; /* the published view pointer */
@@ -165,6 +172,20 @@ void worker_inside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n);
 void worker_resolve_peers(struct worker *w, uint64_t now);
 /* Transmits n packets, frees and counts what the queue did not take. */
 void worker_tx(struct worker *w, enum worker_port slot, struct rte_mbuf **pkts, uint16_t n);
+/* Per-stage cycle accounting: charges the time since the last switch to
+ * the current stage and enters stage s. One TSC read, and nothing at all
+ * unless `set stage-cycles on`. */
+static inline void worker_stage(struct worker *w, enum stats_stage s)
+{
+	uint64_t t;
+
+	if (likely(!w->profiling))
+		return;
+	t = rte_rdtsc();
+	w->stage_acc[w->stage] += t - w->stage_t;
+	w->stage = (uint8_t)s;
+	w->stage_t = t;
+}
 /* Counts a drop (and per peer, if peer >= 0) and frees the mbuf. */
 void worker_drop(struct worker *w, struct rte_mbuf *m, int cause, int peer);
 

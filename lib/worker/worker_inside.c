@@ -195,7 +195,9 @@ void worker_inside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 		esp[n_esp++] = m;
 	}
 	if (n_esp) {
+		worker_stage(w, STATS_STAGE_CRYPTO);
 		aead_encrypt_burst(w->aead, ops, n_esp);
+		worker_stage(w, STATS_STAGE_CLASSIFY);
 		for (uint16_t i = 0; i < n_esp; i++) {
 			struct rte_ether_hdr *eth = (struct rte_ether_hdr *)
 				rte_pktmbuf_prepend(esp[i], sizeof(*eth));

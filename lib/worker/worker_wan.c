@@ -260,7 +260,9 @@ void worker_wan_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 		}
 	}
 	if (n_esp) {
+		worker_stage(w, STATS_STAGE_CRYPTO);
 		aead_decrypt_burst(w->aead, ops, n_esp);
+		worker_stage(w, STATS_STAGE_CLASSIFY);
 		for (uint16_t i = 0; i < n_esp; i++) {
 			int rc = esp_inb_finish(sas[i], esp[i], &ops[i], seqs[i]);
 

@@ -633,6 +633,47 @@ static void ctrl_send(struct worker *w, struct rte_ring *ho, uint32_t next_hop,
 	assert_int_equal(take(A.wan_tx, out, 8), 1);
 }
 
+/* `set stage-cycles on`: a busy poll's cycles are split into rx,
+ * classify, crypto and tx; off (the default), nothing is counted. */
+static void test_stage_cycles(void **state)
+{
+	struct rte_mbuf *m, *esp, *out[4];
+	uint64_t sum = 0;
+
+	(void)state;
+	m = host_ipv4(&A, IP4(198, 19, 0, 5), IP4(198, 19, 1, 7), 200, false);
+	assert_int_equal(rte_ring_enqueue(A.in_rx, m), 0);
+	assert_int_equal(worker_poll(&A.w), 1);
+	assert_int_equal(take(A.wan_tx, &esp, 1), 1);
+	assert_int_equal(A.w.stats->stage_polls, 0);
+	for (unsigned st = 0; st < STATS_STAGE_MAX; st++)
+		assert_int_equal(A.w.stats->stage_cycles[st], 0);
+
+	A.w.stage_cycles = true;
+	B.w.stage_cycles = true;
+	m = host_ipv4(&A, IP4(198, 19, 0, 5), IP4(198, 19, 1, 7), 200, false);
+	assert_int_equal(rte_ring_enqueue(A.in_rx, m), 0);
+	assert_int_equal(worker_poll(&A.w), 1);
+	rte_pktmbuf_free(esp);
+	assert_int_equal(take(A.wan_tx, &esp, 1), 1);
+	/* an empty poll adds nothing */
+	assert_int_equal(worker_poll(&A.w), 0);
+	assert_int_equal(A.w.stats->stage_polls, 1);
+	for (unsigned st = 0; st < STATS_STAGE_MAX; st++) {
+		assert_true(A.w.stats->stage_cycles[st] > 0);
+		sum += A.w.stats->stage_cycles[st];
+	}
+	/* and B decrypts it: crypto counted on the WAN path too */
+	uint64_t crypto0 = B.w.stats->stage_cycles[STATS_STAGE_CRYPTO];
+	assert_int_equal(rte_ring_enqueue(B.wan_rx, esp), 0);
+	assert_int_equal(worker_poll(&B.w), 1);
+	assert_true(B.w.stats->stage_cycles[STATS_STAGE_CRYPTO] > crypto0);
+	assert_int_equal(take(B.in_tx, out, 4), 1);
+	rte_pktmbuf_free(out[0]);
+	assert_true(sum < rte_get_tsc_hz());       /* a poll, not a second */
+	A.w.stage_cycles = B.w.stage_cycles = false;
+}
+
 /* IKE goes whole to the control plane's ring: port 500, and port 4500
  * with the non-ESP marker; a full ring sheds the flood (ike-full). The
  * control plane's frames leave through worker 0 with MACs filled in, or
@@ -1116,6 +1157,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_seq_exhausted, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_handoff, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_ike_paths, test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_stage_cycles, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_wan_kernel_classify, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_wan_kernel_off, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_wan_kernel_from_kernel, test_setup, test_teardown),

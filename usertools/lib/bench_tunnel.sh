@@ -216,15 +216,38 @@ bench_tunnel_pmdvpn() {
 	info=$(bench__tap_desc "$BENCH_NS_A" "${PV_ID}-va")
 	BENCH_PV_VNET=off
 	[[ $info == *"vnet_hdr on"* ]] && BENCH_PV_VNET=on
+	bench__stages "$ga" "$gb" on
 	for t in $tests; do
 		local tinfo=$info
 		[ "$t" = tcp1 ] && tinfo="$info; target >= 5 Gbit/s at <= 1 busy s/GB"
 		bench__measure "$label" aes-128-gcm "$t" "$BENCH_O_PV_B" "$secs" \
 			"${PV_GW_PID[$ga]} ${PV_GW_PID[$gb]}" "$ga $gb" "$tinfo"
 	done
+	bench__stages "$ga" "$gb" report "$label"
 	[ "$idle" = 0 ] || bench__idle "$ga" "$idle"
 	pv_gw_stop "$ga" 10; pv_gw_stop "$gb" 10
 	bench_note "Part 3, pmdvpn: CPU s/GB is both gateway processes' user+system time (polling included); busy s/GB is the sum of both workers' busy-cycles / TSC rate ($BENCH_TSC_HZ Hz, from $BENCH_TSC_SRC) per GB received, so idle polling does not count against pmdvpn. Busy cycles are wall-clock TSC cycles: a worker that is descheduled in the middle of a poll that moved packets keeps counting, so on an oversubscribed machine busy s/GB can exceed CPU s/GB."
+}
+
+# bench__stages GA GB on|report [LABEL]: the workers' busy cycles split by
+# stage (console `set stage-cycles on`, `show lcores`) over all of part 3's
+# runs of one variant, as a note: where a host-to-host packet's time goes.
+bench__stages() {
+	local ga=$1 gb=$2 what=$3 label=${4:-} g line out=""
+	local ctl=$PV_ROOT/usertools/pmdvpn-ctl
+	for g in "$ga" "$gb"; do
+		if [ "$what" = on ]; then
+			ip netns exec "${PV_GW_NS[$g]}" "$ctl" -p "pmdvpn-${PV_ID}-$g" \
+				cmd set stage-cycles on > /dev/null 2>&1
+			continue
+		fi
+		line=$(ip netns exec "${PV_GW_NS[$g]}" "$ctl" -p "pmdvpn-${PV_ID}-$g" cmd show lcores \
+			2>/dev/null | sed -n 's/^  stages over [0-9]* busy polls: //p' | head -1)
+		[ -n "$line" ] && out="$out${out:+; }gateway $([ "$g" = "$ga" ] && echo A || echo B): $line"
+	done
+	[ "$what" = report ] && [ -n "$out" ] &&
+		bench_note "Part 3, $label: where the workers' busy cycles went over these runs (set stage-cycles on; rx = rx bursts incl. vtap reads and segmentation, tx = tx bursts incl. AF_PACKET sends and vtap writes, where the kernel delivers the frame to the other side inside the system call): $out."
+	return 0
 }
 
 # bench__idle GATEWAY SECS: part 4 on a running gateway with no traffic.

@@ -520,6 +520,70 @@ pair_confs() {
 PA=site-b PB=site-a
 
 # rekey_pair LABEL GW PEER: CHILD_SA rekey started by GW under ping
+# sa_drops GW: packets GW dropped for want of an SA (or with a stale one)
+sa_drops() {
+	local d
+	it_stats "$1" > "$T/drops-$1.txt"
+	for d in no-sa auth-failure replay peer-down; do
+		pv_counter "drop $d" < "$T/drops-$1.txt"
+	done | awk '{ s += $1 } END { print s + 0 }'
+}
+
+# pair_load_and_restart: A reloads its file with rekey-time = 3s and dpd =
+# 2s; iperf3 TCP runs 10 s through CHILD_SA rekeys every ~3 s: the SPIs
+# change at least twice and neither gateway drops a packet for want of an
+# SA (no-sa, auth-failure, replay, peer-down). Then B is killed (SIGKILL,
+# no Delete) and started again: A's DPD notices, A re-initiates, traffic
+# flows again.
+pair_load_and_restart() {
+	local k s s0 s1 n0 n1 da0 db0 da1 db1 t0 b i
+	sed -i -e 's/^rekey-time = .*/rekey-time = 3s/' -e 's/^dpd = .*/dpd = 2s/' "$T/pa.conf"
+	ctl a reload > "$T/reload.txt"
+	if ! wait_state a "$PA" established 20 || ! wait_state b "$PB" established 5; then
+		it_notok "$L: reload with rekey-time 3s: established again" "$T/reload.txt"
+		return 0
+	fi
+	it_ok "$L: reload with rekey-time 3s, dpd 2s: established again"
+	s0=$(ike_spis a "$PA")
+	n0=$(grep -c 'CHILD_SA installed' "${PV_GW_OUT[a]}")
+	da0=$(sa_drops a) db0=$(sa_drops b)
+	it_iperf_server "$NS_B"
+	b=$(it_iperf "$NS_A" "$IN_B" "$T/rekey-iperf.json" -t 10)
+	n1=$(grep -c 'CHILD_SA installed' "${PV_GW_OUT[a]}")
+	s1=$(ike_spis a "$PA")
+	da1=$(sa_drops a) db1=$(sa_drops b)
+	echo "# rekeys under iperf3: $((n1 - n0)) CHILD_SAs installed on A ($s0 -> $s1)," \
+		"$(it_mbps "$T/rekey-iperf.json") Mbit/s," \
+		"$(jq -r '.end.sum_sent.retransmits // "?"' "$T/rekey-iperf.json" 2>/dev/null) retransmits"
+	it_expect "$L: iperf3 10 s through rekeys every 3 s carried data (bytes)" "${b:-0}" -gt 0
+	it_expect "$L: ... with at least 2 CHILD_SA rekeys on A" "$((n1 - n0))" -ge 2
+	it_expect "$L: ... and A dropped nothing for want of an SA (no-sa, auth-failure, replay, peer-down)" \
+		"$((da1 - da0))" -eq 0
+	it_expect "$L: ... nor did B" "$((db1 - db0))" -eq 0
+
+	# B dies without a word and comes back: A's DPD finds out, A initiates
+	kill -KILL "${PV_GW_PID[b]}"; wait "${PV_GW_PID[b]}" 2>/dev/null
+	PV_GW_PID[b]=
+	t0=$(date +%s)
+	start_gw b "$NS_B" "$T/pb.conf" "$L" || return 0
+	k=0
+	for ((i = 0; i < 90; i++)); do
+		s=$(ike_spis b "$PB")
+		if [ -n "$s" ] && [ "$(ike_state a "$PA")" = established ] &&
+		   timeout 3 ip netns exec "$NS_A" ping -n -c 1 -W 1 "$IN_B" > /dev/null 2>&1; then
+			k=1; break
+		fi
+		sleep 1
+	done
+	if [ $k = 1 ]; then
+		it_ok "$L: B killed and restarted: A's DPD noticed, A re-initiated, ping flows ($(( $(date +%s) - t0 )) s)"
+	else
+		ctl a show ike > "$T/ike-a.txt"
+		it_notok "$L: B killed and restarted: A's DPD noticed, A re-initiated, ping flows" \
+			"$T/ike-a.txt" "${PV_GW_ERR[a]}"
+	fi
+}
+
 rekey_pair() {
 	local label=$1 g=$2 p=$3 old new sb lost
 	old=$(ike_spis a "$PA")
@@ -632,6 +696,7 @@ if start_gw b "$NS_B" "$T/pb.conf" "$L" && start_gw a "$NS_A" "$T/pa.conf" "$L";
 				ctl a show ike > "$T/ike-a.txt"
 				it_notok "$L: peer add on A: the IKEv2 peer is established again" "$T/add.txt" "$T/ike-a.txt"
 			fi
+			pair_load_and_restart
 		else
 			ctl a show ike > "$T/ike-a.txt"
 			it_notok "$L: ike initiate on A: established again" "$T/init.txt" "$T/ike-a.txt" "${PV_GW_ERR[a]}"

@@ -464,6 +464,8 @@ void gateway_stop(struct gateway *g)
 	for (unsigned i = 0; i < WORKER_MAX; i++) {
 		aead_engine_free(g->workers[i].aead);
 		g->workers[i].aead = NULL;
+		rte_pktmbuf_free(g->workers[i].ctrl_wait);   /* a frame waiting for ARP */
+		g->workers[i].ctrl_wait = NULL;
 		/* what is left in a hand-off ring goes back to the pool */
 		if (g->handoff[i] != NULL) {
 			void *m;

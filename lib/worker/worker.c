@@ -170,6 +170,17 @@ static void learn_arp(struct neigh_table *t, struct rte_mbuf *m)
 	rte_pktmbuf_free(m);
 }
 
+static void ctrl_send(struct worker *w, struct rte_mbuf *m, const struct rte_ether_addr *mac,
+		      struct rte_mbuf **to_wan, uint16_t *n_wan)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+
+	rte_ether_addr_copy(mac, &eth->dst_addr);
+	rte_ether_addr_copy(&w->wan_mac, &eth->src_addr);
+	w->stats->event[STATS_EV_IKE_SENT]++;
+	to_wan[(*n_wan)++] = m;
+}
+
 /* A control plane frame (WORKER_CTRL_NEXT_HOP): addressed here, where the
  * neighbour table lives. */
 static void ctrl_tx(struct worker *w, struct rte_mbuf *m, struct rte_mbuf **to_wan,
@@ -196,14 +207,29 @@ static void ctrl_tx(struct worker *w, struct rte_mbuf *m, struct rte_mbuf **to_w
 		} else if (req != NULL) {
 			rte_pktmbuf_free(req);
 		}
-		worker_drop(w, m, STATS_DROP_NO_NEIGH, -1);
+		if (w->ctrl_wait != NULL)
+			worker_drop(w, w->ctrl_wait, STATS_DROP_NO_NEIGH, -1);
+		w->ctrl_wait = m;
+		w->ctrl_wait_hop = next_hop;
+		w->ctrl_wait_until = rte_rdtsc() + rte_get_tsc_hz() * WORKER_CTRL_WAIT_MS / 1000;
 		return;
 	}
-	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	rte_ether_addr_copy(&mac, &eth->dst_addr);
-	rte_ether_addr_copy(&w->wan_mac, &eth->src_addr);
-	w->stats->event[STATS_EV_IKE_SENT]++;
-	to_wan[(*n_wan)++] = m;
+	ctrl_send(w, m, &mac, to_wan, n_wan);
+}
+
+/* The waiting control-plane frame: out once its neighbour is known. */
+static void ctrl_wait_retry(struct worker *w, struct rte_mbuf **to_wan, uint16_t *n_wan)
+{
+	struct rte_ether_addr mac;
+	struct rte_mbuf *m = w->ctrl_wait;
+
+	if (neigh_lookup(w->neigh, w->ctrl_wait_hop, &mac) == 0) {
+		w->ctrl_wait = NULL;
+		ctrl_send(w, m, &mac, to_wan, n_wan);
+	} else if (rte_rdtsc() > w->ctrl_wait_until) {
+		w->ctrl_wait = NULL;
+		worker_drop(w, m, STATS_DROP_NO_NEIGH, -1);
+	}
 }
 
 /* Packets other workers passed to this one, by where they came from. The
@@ -234,6 +260,8 @@ static uint16_t handoff_input(struct worker *w)
 		worker_wan_input(w, wan, n_wan);
 	if (n_in)
 		worker_inside_input(w, in, n_in);
+	if (unlikely(w->ctrl_wait != NULL))
+		ctrl_wait_retry(w, out, &n_out);
 	if (n_out)
 		worker_tx(w, WORKER_PORT_WAN, out, n_out);
 	return n;

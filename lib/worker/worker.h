@@ -96,6 +96,11 @@ struct worker {
 	 */
 	uint16_t ike_port;                  /* network order; 0: none */
 	struct rte_ring *ike_ring;
+	/* a control-plane frame waiting for its next hop's ARP reply (one;
+	 * a newer one replaces it), sent as soon as the neighbour is known */
+	struct rte_mbuf *ctrl_wait;
+	uint32_t ctrl_wait_hop;
+	uint64_t ctrl_wait_until;           /* TSC; then it is dropped (no-neighbour) */
 	/* tables */
 	const struct sa_table *sa_in;
 	const struct route_table *routes;
@@ -202,9 +207,12 @@ enum worker_handoff_tag {
  * addresses the worker fills in (source: its WAN MAC; destination: the
  * neighbour entry of the next hop stored here, network order), passed
  * through worker 0's hand-off ring with tag WORKER_HANDOFF_CTRL_TX.
- * Unresolved next hop: an ARP request goes out and the frame is dropped
- * (no-neighbour); IKE retransmits.
+ * Unresolved next hop: an ARP request goes out and the frame waits (one
+ * frame, WORKER_CTRL_WAIT_MS) for the reply instead of costing the
+ * exchange a retransmission; the frame it replaces, or one that waited too
+ * long, is a no-neighbour drop.
  */
+#define WORKER_CTRL_WAIT_MS 500
 #define WORKER_CTRL_NEXT_HOP(m) ((m)->hash.fdir.hi)
 /* Queues m for worker `owner`; worker_handoff_flush() (at the end of each
  * input stage) passes the burst's hand-offs in one ring operation per

@@ -717,14 +717,23 @@ static void test_ike_paths(void **state)
 	for (int i = 0; i < 3; i++)
 		rte_pktmbuf_free(out[i]);
 
-	/* control plane TX to an unknown next hop: ARP request, frame dropped */
+	/* control plane TX to an unknown next hop: ARP request, the frame waits */
 	ctrl_send(&w, ho, IP4(198, 18, 0, 99), out);
 	eth = rte_pktmbuf_mtod(out[0], struct rte_ether_hdr *);
 	assert_int_equal(eth->ether_type, RTE_BE16(RTE_ETHER_TYPE_ARP));
 	rte_pktmbuf_free(out[0]);
-	assert_int_equal(A.w.stats->drop[STATS_DROP_NO_NEIGH], 1);
-	/* known next hop: sent with our MAC and the neighbour's */
+	assert_non_null(w.ctrl_wait);
+	assert_int_equal(A.w.stats->drop[STATS_DROP_NO_NEIGH], 0);
+	/* the reply is learned: the next poll sends it, addressed */
 	neigh_learn(w.neigh, IP4(198, 18, 0, 99), &gw_mac);
+	assert_int_equal(worker_poll(&w), 0);
+	assert_int_equal(take(A.wan_tx, out, 8), 1);
+	assert_null(w.ctrl_wait);
+	eth = rte_pktmbuf_mtod(out[0], struct rte_ether_hdr *);
+	assert_memory_equal(&eth->dst_addr, &gw_mac, 6);
+	assert_memory_equal(&eth->src_addr, &w.wan_mac, 6);
+	rte_pktmbuf_free(out[0]);
+	/* known next hop: sent at once with our MAC and the neighbour's */
 	ctrl_send(&w, ho, IP4(198, 18, 0, 99), out);
 	eth = rte_pktmbuf_mtod(out[0], struct rte_ether_hdr *);
 	assert_memory_equal(&eth->dst_addr, &gw_mac, 6);
@@ -732,7 +741,19 @@ static void test_ike_paths(void **state)
 	assert_int_equal(out[0]->hash.usr, 0);
 	assert_int_equal(WORKER_CTRL_NEXT_HOP(out[0]), 0);
 	rte_pktmbuf_free(out[0]);
-	assert_int_equal(A.w.stats->event[STATS_EV_IKE_SENT], 1);
+	assert_int_equal(A.w.stats->event[STATS_EV_IKE_SENT], 2);
+	/* one frame waits: a newer one replaces it (no-neighbour), and one
+	 * that waited too long is dropped too */
+	ctrl_send(&w, ho, IP4(198, 18, 0, 98), out);
+	rte_pktmbuf_free(out[0]);
+	ctrl_send(&w, ho, IP4(198, 18, 0, 97), out);
+	rte_pktmbuf_free(out[0]);
+	assert_int_equal(A.w.stats->drop[STATS_DROP_NO_NEIGH], 1);
+	w.ctrl_wait_until = 0;
+	assert_int_equal(worker_poll(&w), 0);
+	assert_null(w.ctrl_wait);
+	assert_int_equal(A.w.stats->drop[STATS_DROP_NO_NEIGH], 2);
+	assert_int_equal(take(A.wan_tx, out, 8), 0);
 	rte_ring_free(ike);
 	rte_ring_free(ho);
 }

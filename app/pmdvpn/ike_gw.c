@@ -156,6 +156,7 @@ static int peer_cfg(const struct gateway *g, const struct conf_peer *p, struct i
 	for (unsigned i = 0; i < c->n_esp; i++) {
 		c->esp[i].encr = k->esp[i].encr;
 		c->esp[i].keylen = k->esp[i].keylen;
+		c->esp[i].dh = k->esp[i].dh;
 	}
 	c->esn = p->esn;
 	c->force_encap = p->udp_encap;

@@ -95,9 +95,11 @@ struct conf_ike_prop {                   /* one of "ike = ENCR-PRF-DH, ..." */
 	uint16_t dh;                     /* 31 Curve25519, 19 ECP-256, 14 MODP-2048 */
 };
 
-struct conf_esp_prop {                   /* one of "esp = ENCR, ..." */
+struct conf_esp_prop {                   /* one of "esp = ENCR[-DH], ..." */
 	uint16_t encr;                   /* 20 AES-GCM-16, 28 ChaCha20-Poly1305 */
 	uint16_t keylen;                 /* bits: 128/256 for GCM, 0 for ChaCha */
+	uint16_t dh;                     /* PFS group of CHILD_SA rekeys (31, 19,
+					  * 14), 0 = no PFS */
 };
 
 struct conf_ike_id {
@@ -122,7 +124,9 @@ struct conf_ike_id {
  *          x25519|curve25519|ecp256|modp2048; default
  *          "aes256gcm16-prfsha384-x25519, aes128gcm16-prfsha256-x25519,
  *           aes128gcm16-prfsha256-ecp256, chacha20poly1305-prfsha256-x25519"
- *   esp = aes128gcm16, aes256gcm16, chacha20poly1305   (that default)
+ *   esp = aes128gcm16, aes256gcm16, chacha20poly1305   (that default);
+ *          ENCR-DH (aes128gcm16-x25519, dh as for ike) asks for PFS in
+ *          CREATE_CHILD_SA rekeys with that group (not in IKE_AUTH)
  *   rekey-time = 1h      CHILD_SA rekey (0: never); durations N[s|m|h|d]
  *   ike-rekey-time = 4h  IKE SA rekey (0: never)
  *   dpd = 30s            liveness check when idle (0: off)

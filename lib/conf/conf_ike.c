@@ -185,7 +185,8 @@ parse_ike_list(struct parser *p, char *val, struct conf_ike *ike)
 	return 0;
 }
 
-/* "esp = ENCR, ..." into ike->esp. */
+/* "esp = ENCR[-DH], ..." into ike->esp; DH (strongSwan's suffix) is the
+ * PFS group of CHILD_SA rekeys, none without it. */
 static int
 parse_esp_list(struct parser *p, char *val, struct conf_ike *ike)
 {
@@ -194,16 +195,30 @@ parse_esp_list(struct parser *p, char *val, struct conf_ike *ike)
 
 	ike->n_esp = 0;
 	while ((item = conf_next_item(&cur)) != NULL) {
-		const struct alg_name *e;
+		const struct alg_name *e, *g = NULL;
 		struct conf_esp_prop prop;
+		struct tok t[2];
+		unsigned n;
 
 		if (*item == '\0')
 			return ERR(p, "esp: empty list entry");
-		e = alg_lookup(encr_names, N_OF(encr_names), item, strlen(item));
+		n = split_dash(item, t, 2);
+		if (n > 2 || t[0].len == 0 || (n == 2 && t[1].len == 0))
+			return ERR(p, "esp: '%.*s' is not ENCR or ENCR-DH (e.g. "
+				   "aes128gcm16-x25519)", ECHO_MAX, item);
+		e = alg_lookup(encr_names, N_OF(encr_names), t[0].s, t[0].len);
 		if (e == NULL)
-			return ERR(p, "esp: unknown algorithm '%.*s' (%s)", ECHO_MAX, item,
-				   encr_list);
-		prop = (struct conf_esp_prop){ .encr = e->id, .keylen = e->keylen };
+			return ERR(p, "esp: unknown algorithm '%.*s' (%s)",
+				   echo_len(t[0].len), t[0].s, encr_list);
+		if (n == 2) {
+			g = alg_lookup(dh_names, N_OF(dh_names), t[1].s, t[1].len);
+			if (g == NULL)
+				return ERR(p, "esp: unknown DH group '%.*s' in '%.*s' (%s)",
+					   echo_len(t[1].len), t[1].s, ECHO_MAX, item,
+					   dh_list);
+		}
+		prop = (struct conf_esp_prop){ .encr = e->id, .keylen = e->keylen,
+					       .dh = g ? g->id : 0 };
 		for (i = 0; i < ike->n_esp; i++)
 			if (memcmp(&ike->esp[i], &prop, sizeof(prop)) == 0)
 				return ERR(p, "esp: '%.*s' is given twice", ECHO_MAX, item);
@@ -612,9 +627,11 @@ conf_esp_props_str(const struct conf_ike *ike, char *buf, size_t len)
 	for (i = 0; i < ike->n_esp && i < CONF_IKE_MAX_PROPS && off < len; i++) {
 		const struct conf_esp_prop *pr = &ike->esp[i];
 
-		advance(&off, snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
+		advance(&off, snprintf(buf + off, len - off, "%s%s%s%s", i ? ", " : "",
 				       alg_str(encr_names, N_OF(encr_names), pr->encr,
-					       pr->keylen)), len);
+					       pr->keylen), pr->dh ? "-" : "",
+				       pr->dh ? alg_str(dh_names, N_OF(dh_names), pr->dh, 0) :
+				       ""), len);
 	}
 	return buf;
 }

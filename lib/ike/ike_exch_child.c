@@ -3,9 +3,14 @@
  * CREATE_CHILD_SA (RFC 7296 1.3: rekeying a CHILD_SA and the IKE SA,
  * make-before-break) and INFORMATIONAL (1.4: DPD, Delete of CHILD_SAs and
  * of the IKE SA), both as requester (the tasks queued on an SA) and as
- * responder. No PFS for CHILD_SAs: a proposal that insists on a KE group
- * gets NO_PROPOSAL_CHOSEN. A CREATE_CHILD_SA for an additional CHILD_SA
- * (not a rekey) is answered NO_ADDITIONAL_SAS.
+ * responder. CHILD_SA rekeys have PFS when the proposal has a DH group
+ * (1.3.1, 2.17): KE payloads both ways, KEYMAT from g^ir | Ni | Nr; a KE
+ * of another group than the chosen proposal's is answered
+ * INVALID_KE_PAYLOAD (the initiator retries with the group asked for), a
+ * proposal with a group and no KE finds no match (NO_PROPOSAL_CHOSEN). The
+ * DH private key lives only until g^ir is computed; g^ir is wiped after
+ * KEYMAT. A CREATE_CHILD_SA for an additional CHILD_SA (not a rekey) is
+ * answered NO_ADDITIONAL_SAS.
  */
 #include <string.h>
 
@@ -14,6 +19,7 @@
 #include "ike_sa_int.h"
 
 #define REKEYED_LINGER_MS	10000	/* old IKE SA waiting for its Delete */
+#define MAX_KE_RETRIES		2	/* INVALID_KE_PAYLOAD rounds per rekey */
 
 static void wr32(uint8_t *p, uint32_t v)
 {
@@ -124,9 +130,14 @@ static int start_rekey_child(struct ike_ctx *ctx, struct ike_sa *sa,
 			     struct ike_msg *m, uint64_t now)
 {
 	const struct ike_peer_cfg *c = &ctx->peers[sa->peer].cfg;
+	uint8_t pub[IKE_DH_PUB_MAX];
+	struct sa_child *old;
 	struct ike_notify *n;
 	struct ike_view *nonce;
+	struct ike_ke *ke;
 	unsigned i, idx = IKE_SA_MAX_CHILD, more = 0;
+	uint16_t group;
+	size_t publen = 0;
 
 	for (i = 0; i < IKE_SA_MAX_CHILD; i++)
 		if (sa->child[i].used && sa->child[i].rekey_queued) {
@@ -141,23 +152,48 @@ static int start_rekey_child(struct ike_ctx *ctx, struct ike_sa *sa,
 		sa->queued &= ~Q_REKEY_CHILD;
 	if (idx == IKE_SA_MAX_CHILD)
 		return -1;
-	sa->child[idx].rekey_queued = false;
+	old = &sa->child[idx];
+	old->rekey_queued = false;
 	sa->pend.child_idx = idx;
 	sa->pend.new_spi = new_spi(ctx);
 	if (sa->pend.new_spi == 0 || ike_random(sa->pend.nonce, 32) != 0)
 		return -1;
+	/* PFS: the group the peer asked for, else the SA's own / our first */
+	group = old->ke_group ? old->ke_group :
+		prop_esp_rekey_group(c, old->info.dh);
+	ike_dh_free(&sa->pend.dh);
+	if (group) {
+		if (ike_dh_new(&sa->pend.dh, group) != 0)
+			return -1;
+		publen = ike_dh_public(&sa->pend.dh, pub, sizeof(pub));
+		if (publen == 0) {
+			ike_dh_free(&sa->pend.dh);
+			return -1;
+		}
+	}
 	n = ike_msg_add(m, IKE_PL_NOTIFY);
 	n->type = IKE_N_REKEY_SA;
 	n->proto = IKE_PROTO_ESP;
 	n->spi_size = 4;
-	wr32(n->spi, sa->child[idx].info.spi_in);
-	prop_esp_offer(c, ike_msg_add(m, IKE_PL_SA), sa->pend.new_spi);
+	wr32(n->spi, old->info.spi_in);
+	prop_esp_offer(c, ike_msg_add(m, IKE_PL_SA), sa->pend.new_spi, false,
+		       old->ke_group);
 	nonce = ike_msg_add(m, IKE_PL_NONCE);
 	*nonce = (struct ike_view){ sa->pend.nonce, 32 };
+	if (group) {
+		/* 1.3.1: the KE follows the nonce */
+		ke = ike_msg_add(m, IKE_PL_KE);
+		ke->group = group;
+		ke->data = (struct ike_view){ pub, (uint16_t)publen };
+	}
 	ts_fill_inner(c, m, true);
-	ike_log(ctx, IKE_LOG_INFO, sa, "rekeying CHILD_SA 0x%08x",
-		sa->child[idx].info.spi_in);
-	return sa_send_request(ctx, sa, TASK_REKEY_CHILD, m, now);
+	ike_log(ctx, IKE_LOG_INFO, sa, "rekeying CHILD_SA 0x%08x (PFS group %u)",
+		old->info.spi_in, group);
+	if (sa_send_request(ctx, sa, TASK_REKEY_CHILD, m, now) != 0) {
+		ike_dh_free(&sa->pend.dh);
+		return -1;
+	}
+	return 0;
 }
 
 static int start_rekey_ike(struct ike_ctx *ctx, struct ike_sa *sa,
@@ -247,11 +283,14 @@ static enum ike_drop rekey_child_request(struct ike_ctx *ctx,
 	struct ike_esp_prop esp;
 	struct ike_ts tsi, tsr;
 	struct sa_child *old = NULL, *nc;
-	uint8_t nr[32], num;
+	uint8_t nr[32], num, g_ir[IKE_DH_SECRET_MAX], pub[IKE_DH_PUB_MAX];
 	uint32_t peer_spi, spi;
 	struct ike_view *nonce;
+	struct ike_ke *ke;
+	size_t g_len = 0, publen = 0;
 	bool esn;
 	unsigned i;
+	int rc;
 
 	if (rk->proto != IKE_PROTO_ESP || rk->spi_size != 4)
 		return IKE_DROP_PAYLOADS;
@@ -271,9 +310,17 @@ static enum ike_drop rekey_child_request(struct ike_ctx *ctx,
 	if (!ike_msg_has(m, IKE_PL_SA) || !ike_msg_has(m, IKE_PL_NONCE) ||
 	    !ike_msg_has(m, IKE_PL_TSI) || !ike_msg_has(m, IKE_PL_TSR))
 		return IKE_DROP_PAYLOADS;
-	if (ike_msg_has(m, IKE_PL_KE) ||
-	    prop_esp_choose(c, &m->sa, false, &esp, &esn, &peer_spi, &num) != 0)
+	rc = prop_esp_choose(c, &m->sa, false,
+			     ike_msg_has(m, IKE_PL_KE) ? m->ke.group : 0, &esp,
+			     &esn, &peer_spi, &num);
+	if (rc < 0)
 		return respond_error(ctx, sa, m, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+	if (rc > 0) {
+		/* 1.3: the proposal we want needs a KE of another group */
+		uint8_t g[2] = { (uint8_t)(esp.dh >> 8), (uint8_t)esp.dh };
+
+		return respond_error(ctx, sa, m, IKE_N_INVALID_KE_PAYLOAD, g, 2);
+	}
 	if (ts_narrow(&m->tsi, c->remote_ts, c->n_remote_ts, &tsi) != 0 ||
 	    ts_narrow(&m->tsr, c->local_ts, c->n_local_ts, &tsr) != 0)
 		return respond_error(ctx, sa, m, IKE_N_TS_UNACCEPTABLE, NULL, 0);
@@ -283,17 +330,43 @@ static enum ike_drop rekey_child_request(struct ike_ctx *ctx,
 		return respond_error(ctx, sa, m, IKE_N_NO_ADDITIONAL_SAS, NULL, 0);
 	if (spi == 0 || ike_random(nr, sizeof(nr)) != 0)
 		return IKE_DROP_INTERNAL;
+	if (esp.dh) {
+		struct ike_dh dh = { 0 };
+
+		/* a key pair for this response only */
+		if (ike_dh_new(&dh, esp.dh) != 0)
+			return IKE_DROP_INTERNAL;
+		g_len = ike_dh_derive(&dh, m->ke.data.p, m->ke.data.len, g_ir,
+				      sizeof(g_ir));
+		publen = ike_dh_public(&dh, pub, sizeof(pub));
+		ike_dh_free(&dh);
+		if (g_len == 0 || publen == 0) {
+			/* a bad public value (strongSwan answers the same) */
+			OPENSSL_cleanse(g_ir, sizeof(g_ir));
+			ike_log(ctx, IKE_LOG_INFO, sa,
+				"CHILD_SA rekey: KE of group %u unusable", esp.dh);
+			return respond_error(ctx, sa, m,
+					     IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		}
+	}
 	ike_msg_init(r, sa->spi_i, sa->spi_r, IKE_CREATE_CHILD_SA, 0, 0);
 	prop_esp_chosen(&esp, esn, ike_msg_add(r, IKE_PL_SA), num, spi);
 	nonce = ike_msg_add(r, IKE_PL_NONCE);
 	*nonce = (struct ike_view){ nr, 32 };
+	if (esp.dh) {
+		ke = ike_msg_add(r, IKE_PL_KE);
+		ke->group = esp.dh;
+		ke->data = (struct ike_view){ pub, (uint16_t)publen };
+	}
 	*(struct ike_ts *)ike_msg_add(r, IKE_PL_TSI) = tsi;
 	*(struct ike_ts *)ike_msg_add(r, IKE_PL_TSR) = tsr;
-	if (sa_send_response(ctx, sa, r, m->hdr.msg_id, IKE_CREATE_CHILD_SA))
+	if (sa_send_response(ctx, sa, r, m->hdr.msg_id, IKE_CREATE_CHILD_SA)) {
+		OPENSSL_cleanse(g_ir, sizeof(g_ir));
 		return IKE_DROP_INTERNAL;
+	}
 	nc->info = (struct ike_child_info){ .spi_in = spi, .spi_out = peer_spi,
 		.encr = esp.encr, .keylen = esp.encr == IKE_ENCR_AES_GCM_16 ?
-			esp.keylen : 0, .esn = esn,
+			esp.keylen : 0, .esn = esn, .dh = esp.dh,
 		.old_spi_in = old->info.spi_in, .old_spi_out = old->info.spi_out };
 	ts_to_ranges(&tsr, nc->info.ts_local, &nc->info.n_ts_local);
 	ts_to_ranges(&tsi, nc->info.ts_remote, &nc->info.n_ts_remote);
@@ -302,8 +375,10 @@ static enum ike_drop rekey_child_request(struct ike_ctx *ctx,
 	/* the old one stays (inbound) until the initiator deletes it */
 	old->deleting = true;
 	old->rekey_queued = false;
-	if (child_keys_event(ctx, sa, nc, false, m->nonce.p, m->nonce.len,
-			     nr, 32) != 0) {
+	rc = child_keys_event(ctx, sa, nc, false, g_len ? g_ir : NULL, g_len,
+			      m->nonce.p, m->nonce.len, nr, 32);
+	OPENSSL_cleanse(g_ir, sizeof(g_ir));
+	if (rc != 0) {
 		nc->used = false;
 		return IKE_DROP_INTERNAL;
 	}
@@ -436,6 +511,54 @@ enum ike_drop exch_child_request(struct ike_ctx *ctx, struct ike_sa *sa,
 
 /* ---- CREATE_CHILD_SA requester -------------------------------------------------------- */
 
+/* True if one of our ESP proposals has group g. */
+static bool esp_group_offered(const struct ike_peer_cfg *c, uint16_t g)
+{
+	unsigned i;
+
+	for (i = 0; i < c->n_esp; i++)
+		if (g && c->esp[i].dh == g)
+			return true;
+	return false;
+}
+
+/*
+ * INVALID_KE_PAYLOAD (1.3): the responder wants a KE of another group.
+ * The rekey is queued again at once with that group and only the
+ * proposals that have it; a group we never offered, the one we just sent
+ * (sent) or too many rounds end it like any refusal (retry after a delay).
+ */
+static enum ike_drop rekey_child_invalid_ke(struct ike_ctx *ctx,
+					    struct ike_sa *sa,
+					    struct sa_child *old,
+					    const struct ike_notify *e,
+					    uint16_t sent, uint64_t now)
+{
+	const struct ike_peer_cfg *c = &ctx->peers[sa->peer].cfg;
+	uint16_t g = e->data.len == 2 ?
+		(uint16_t)(e->data.p[0] << 8 | e->data.p[1]) : 0;
+
+	if (!old->used || old->deleting)
+		return IKE_DROP_NONE;
+	if (!esp_group_offered(c, g) || g == sent ||
+	    old->ke_retries >= MAX_KE_RETRIES) {
+		ike_log(ctx, IKE_LOG_INFO, sa,
+			"CHILD_SA rekey: INVALID_KE_PAYLOAD (group %u) refused",
+			g);
+		old->ke_group = 0;
+		old->ke_retries = 0;
+		old->rekey_at = now + retry_delay(ctx);
+		return IKE_DROP_NONE;
+	}
+	ike_log(ctx, IKE_LOG_INFO, sa,
+		"CHILD_SA rekey: INVALID_KE_PAYLOAD, retrying with group %u", g);
+	old->ke_group = g;
+	old->ke_retries++;
+	old->rekey_queued = true;
+	sa->queued |= Q_REKEY_CHILD;
+	return IKE_DROP_NONE;
+}
+
 static enum ike_drop rekey_child_response(struct ike_ctx *ctx,
 					  struct ike_sa *sa,
 					  const struct ike_msg *m, uint64_t now)
@@ -443,35 +566,56 @@ static enum ike_drop rekey_child_response(struct ike_ctx *ctx,
 	const struct ike_peer_cfg *c = &ctx->peers[sa->peer].cfg;
 	struct sa_child *old = &sa->child[sa->pend.child_idx], *nc;
 	const struct ike_notify *e = error_notify(m);
+	uint8_t g_ir[IKE_DH_SECRET_MAX];
 	struct ike_esp_prop esp;
 	uint32_t peer_spi;
+	size_t g_len = 0;
 	bool esn;
+	int rc;
 
 	if (e) {
+		uint16_t sent = sa->pend.dh.group;
+
+		sa->pend.task = TASK_NONE;
+		ike_dh_free(&sa->pend.dh);
+		if (e->type == IKE_N_INVALID_KE_PAYLOAD)
+			return rekey_child_invalid_ke(ctx, sa, old, e, sent,
+						      now);
 		ike_log(ctx, IKE_LOG_INFO, sa, "CHILD_SA rekey refused: %u",
 			e->type);
 		if (old->used && !old->deleting)
 			old->rekey_at = now + retry_delay(ctx);
-		sa->pend.task = TASK_NONE;
 		return IKE_DROP_NONE;
 	}
 	if (!ike_msg_has(m, IKE_PL_SA) || !ike_msg_has(m, IKE_PL_NONCE) ||
 	    !ike_msg_has(m, IKE_PL_TSI) || !ike_msg_has(m, IKE_PL_TSR))
 		return IKE_DROP_PAYLOADS;
-	if (ike_msg_has(m, IKE_PL_KE) ||
-	    prop_esp_check(c, &m->sa, &esp, &esn, &peer_spi) != 0)
+	if (prop_esp_check(c, &m->sa, false, sa->pend.dh.group, &esp, &esn,
+			   &peer_spi) != 0 ||
+	    /* a KE exactly when the chosen proposal has a group */
+	    ike_msg_has(m, IKE_PL_KE) != (esp.dh != 0) ||
+	    (esp.dh && m->ke.group != esp.dh))
 		return IKE_DROP_NO_PROPOSAL;
 	if (!ts_within(&m->tsi, c->local_ts, c->n_local_ts) ||
 	    !ts_within(&m->tsr, c->remote_ts, c->n_remote_ts))
 		return IKE_DROP_TS;
+	if (esp.dh) {
+		g_len = ike_dh_derive(&sa->pend.dh, m->ke.data.p,
+				      m->ke.data.len, g_ir, sizeof(g_ir));
+		if (g_len == 0)
+			return IKE_DROP_KE;
+	}
 	nc = child_slot(sa);
-	if (nc == NULL)
+	if (nc == NULL) {
+		OPENSSL_cleanse(g_ir, sizeof(g_ir));
 		return IKE_DROP_FULL;
+	}
 	sa->pend.task = TASK_NONE;
+	ike_dh_free(&sa->pend.dh);
 	nc->info = (struct ike_child_info){ .spi_in = sa->pend.new_spi,
 		.spi_out = peer_spi, .encr = esp.encr,
 		.keylen = esp.encr == IKE_ENCR_AES_GCM_16 ? esp.keylen : 0,
-		.esn = esn };
+		.esn = esn, .dh = esp.dh };
 	if (old->used) {
 		nc->info.old_spi_in = old->info.spi_in;
 		nc->info.old_spi_out = old->info.spi_out;
@@ -480,8 +624,10 @@ static enum ike_drop rekey_child_response(struct ike_ctx *ctx,
 	ts_to_ranges(&m->tsr, nc->info.ts_remote, &nc->info.n_ts_remote);
 	nc->rekey_at = c->child_rekey_ms ?
 		now + sa_jitter(c, c->child_rekey_ms) : 0;
-	if (child_keys_event(ctx, sa, nc, true, sa->pend.nonce, 32,
-			     m->nonce.p, m->nonce.len) != 0) {
+	rc = child_keys_event(ctx, sa, nc, true, g_len ? g_ir : NULL, g_len,
+			      sa->pend.nonce, 32, m->nonce.p, m->nonce.len);
+	OPENSSL_cleanse(g_ir, sizeof(g_ir));
+	if (rc != 0) {
 		nc->used = false;
 		return IKE_DROP_INTERNAL;
 	}

@@ -304,7 +304,7 @@ static int send_auth_request(struct ike_ctx *ctx, struct ike_sa *sa,
 	a = ike_msg_add(m, IKE_PL_AUTH);
 	a->method = IKE_AUTH_PSK;
 	a->data = (struct ike_view){ auth, (uint16_t)n };
-	prop_esp_offer(c, ike_msg_add(m, IKE_PL_SA), sa->pend.new_spi);
+	prop_esp_offer(c, ike_msg_add(m, IKE_PL_SA), sa->pend.new_spi, true, 0);
 	ts_fill_inner(c, m, true);
 	rc = sa_send_request(ctx, sa, TASK_AUTH, m, now);
 	OPENSSL_cleanse(auth, sizeof(auth));
@@ -589,13 +589,15 @@ enum ike_drop exch_init_request(struct ike_ctx *ctx, const struct ike_msg *m,
 
 int child_keys_event(struct ike_ctx *ctx, struct ike_sa *sa,
 		     struct sa_child *c, bool exch_initiator,
+		     const uint8_t *g_ir, size_t g_ir_len,
 		     const uint8_t *ni, size_t ni_len,
 		     const uint8_t *nr, size_t nr_len)
 {
 	struct ike_child_keys k;
 
 	if (ike_derive_child_keys(&sa->keys, c->info.encr, c->info.keylen,
-				  NULL, 0, ni, ni_len, nr, nr_len, &k) != 0)
+				  g_ir, g_ir_len, ni, ni_len, nr, nr_len,
+				  &k) != 0)
 		return -1;
 	c->info.key_len = k.key_len;
 	c->info.encap = sa->natt;
@@ -608,9 +610,9 @@ int child_keys_event(struct ike_ctx *ctx, struct ike_sa *sa,
 	c->info.key_out = c->info.key_in = NULL;
 	ike_child_keys_wipe(&k);
 	ike_log(ctx, IKE_LOG_INFO, sa,
-		"CHILD_SA up: in 0x%08x out 0x%08x encr %u/%u %s", c->info.spi_in,
-		c->info.spi_out, c->info.encr, c->info.keylen,
-		c->info.esn ? "ESN" : "no ESN");
+		"CHILD_SA up: in 0x%08x out 0x%08x encr %u/%u %s, PFS group %u",
+		c->info.spi_in, c->info.spi_out, c->info.encr, c->info.keylen,
+		c->info.esn ? "ESN" : "no ESN", c->info.dh);
 	return 0;
 }
 
@@ -694,7 +696,7 @@ enum ike_drop exch_auth_request(struct ike_ctx *ctx, struct ike_sa *sa,
 	if (!ike_msg_has(m, IKE_PL_SA) || !ike_msg_has(m, IKE_PL_TSI) ||
 	    !ike_msg_has(m, IKE_PL_TSR))
 		err = IKE_N_NO_PROPOSAL_CHOSEN;
-	else if (prop_esp_choose(c, &m->sa, true, &esp, &esn, &peer_spi,
+	else if (prop_esp_choose(c, &m->sa, true, 0, &esp, &esn, &peer_spi,
 				 &num) != 0)
 		err = IKE_N_NO_PROPOSAL_CHOSEN;
 	else if (ts_narrow(&m->tsi, c->remote_ts, c->n_remote_ts, &tsi) != 0 ||
@@ -740,8 +742,8 @@ enum ike_drop exch_auth_request(struct ike_ctx *ctx, struct ike_sa *sa,
 		ts_to_ranges(&tsi, ch->info.ts_remote, &ch->info.n_ts_remote);
 		ch->rekey_at = c->child_rekey_ms ?
 			now + sa_jitter(c, c->child_rekey_ms) : 0;
-		if (child_keys_event(ctx, sa, ch, false, sa->ni, sa->ni_len,
-				     sa->nr, sa->nr_len) != 0)
+		if (child_keys_event(ctx, sa, ch, false, NULL, 0, sa->ni,
+				     sa->ni_len, sa->nr, sa->nr_len) != 0)
 			ch->used = false;
 	}
 	return IKE_DROP_NONE;
@@ -793,7 +795,7 @@ enum ike_drop exch_auth_response(struct ike_ctx *ctx, struct ike_sa *sa,
 		return IKE_DROP_NONE;
 	}
 	if (!ike_msg_has(m, IKE_PL_TSI) || !ike_msg_has(m, IKE_PL_TSR) ||
-	    prop_esp_check(c, &m->sa, &esp, &esn, &peer_spi) != 0 ||
+	    prop_esp_check(c, &m->sa, true, 0, &esp, &esn, &peer_spi) != 0 ||
 	    !ts_within(&m->tsi, c->local_ts, c->n_local_ts) ||
 	    !ts_within(&m->tsr, c->remote_ts, c->n_remote_ts)) {
 		/* the responder made a CHILD_SA we cannot accept: end it all */
@@ -811,8 +813,8 @@ enum ike_drop exch_auth_response(struct ike_ctx *ctx, struct ike_sa *sa,
 	ts_to_ranges(&m->tsr, ch->info.ts_remote, &ch->info.n_ts_remote);
 	ch->rekey_at = c->child_rekey_ms ?
 		now + sa_jitter(c, c->child_rekey_ms) : 0;
-	if (child_keys_event(ctx, sa, ch, true, sa->ni, sa->ni_len, sa->nr,
-			     sa->nr_len) != 0) {
+	if (child_keys_event(ctx, sa, ch, true, NULL, 0, sa->ni, sa->ni_len,
+			     sa->nr, sa->nr_len) != 0) {
 		ch->used = false;
 		sa->queued |= Q_DELETE_IKE;
 	}

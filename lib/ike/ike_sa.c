@@ -141,7 +141,8 @@ int ike_add_peer(struct ike_ctx *ctx, const struct ike_peer_cfg *cfg)
 				     cfg->ike[i].encr_keylen) == 0)
 			return -1;
 	for (i = 0; i < cfg->n_esp; i++)
-		if (ike_aead_key_len(cfg->esp[i].encr, cfg->esp[i].keylen) == 0)
+		if (ike_aead_key_len(cfg->esp[i].encr, cfg->esp[i].keylen) == 0 ||
+		    (cfg->esp[i].dh && ike_dh_pub_len(cfg->esp[i].dh) == 0))
 			return -1;
 	if (ctx->n_peers == ctx->cap_peers) {
 		unsigned cap = ctx->cap_peers ? 2 * ctx->cap_peers : 8;

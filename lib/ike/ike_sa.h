@@ -30,11 +30,15 @@
  * identities, INITIAL_CONTACT, one CHILD_SA (AES-GCM-128/256 or
  * ChaCha20-Poly1305; ESN when both can, else no-ESN) with traffic
  * selectors narrowed to the configured subnets; CREATE_CHILD_SA rekey of
- * a CHILD_SA (no PFS) and of the IKE SA, make-before-break; rekey
- * collisions answered with TEMPORARY_FAILURE and a random retry;
+ * a CHILD_SA and of the IKE SA, make-before-break; PFS for CHILD_SA rekeys
+ * (RFC 7296 1.3.1, 2.17: an ESP proposal with a DH group, struct
+ * ike_esp_prop.dh, makes the rekey carry KE payloads and KEYMAT =
+ * prf+(SK_d, g^ir | Ni | Nr); INVALID_KE_PAYLOAD answered and retried;
+ * IKE_AUTH offers no DH transform and its CHILD_SA has no PFS, 1.2);
+ * rekey collisions answered with TEMPORARY_FAILURE and a random retry;
  * INFORMATIONAL DPD and Delete. Not done: additional CHILD_SAs beyond the
- * rekey (answered NO_ADDITIONAL_SAS), PFS in CREATE_CHILD_SA, certificates,
- * EAP, fragmentation, MOBIKE, IPv6 outer addresses in the test tools.
+ * rekey (answered NO_ADDITIONAL_SAS), certificates, EAP, fragmentation,
+ * MOBIKE, IPv6 outer addresses in the test tools.
  *
  * The ctx is not thread safe: one control thread drives it. Keys in
  * events are valid only during the callback; the ctx wipes its copies.
@@ -78,6 +82,12 @@ struct ike_identity {
 struct ike_esp_prop {
 	uint16_t encr;		/* IKE_ENCR_AES_GCM_16 or _CHACHA20_POLY1305 */
 	uint16_t keylen;	/* bits: 128/256 for GCM, 0 for ChaCha */
+	/*
+	 * PFS: the KE group (IKE_DH_*) of CREATE_CHILD_SA rekeys with this
+	 * proposal, 0 = none. A proposal with a group is offered and taken
+	 * only with a KE payload of it (not in IKE_AUTH, which has no KE).
+	 */
+	uint16_t dh;
 };
 
 /* One IKEv2 peer as the config file describes it. */
@@ -127,6 +137,7 @@ struct ike_child_info {
 	uint16_t keylen;	/* bits, 0 for ChaCha20-Poly1305 */
 	bool esn;
 	bool encap;		/* ESP in UDP 4500 (RFC 3948) */
+	uint16_t dh;		/* PFS group its keys came from, 0 = none */
 	uint8_t key_len;	/* AEAD key octets without the 4-octet salt */
 	const uint8_t *key_in;	/* key || salt, CHILD_UP only */
 	const uint8_t *key_out;

@@ -44,6 +44,10 @@ struct sa_child {
 	bool deleting;		/* old SA of a rekey or delete in progress */
 	bool del_queued;	/* Q_DELETE_CHILD for this one */
 	bool rekey_queued;	/* Q_REKEY_CHILD for this one */
+	/* INVALID_KE_PAYLOAD to our rekey of it: the group the peer wants
+	 * (the retry offers only proposals with it), and how often */
+	uint16_t ke_group;
+	uint8_t ke_retries;
 	struct ike_child_info info;	/* keys not kept (NULL) */
 	uint64_t rekey_at;	/* 0: never */
 };
@@ -63,7 +67,8 @@ struct sa_pending {
 	unsigned child_idx;		/* child being rekeyed / deleted */
 	uint8_t new_ike_spi[8];		/* our new IKE SPI (rekey) */
 	uint8_t nonce[32];
-	struct ike_dh dh;		/* rekey IKE SA */
+	struct ike_dh dh;		/* rekey IKE SA; CHILD_SA rekey with
+					 * PFS (group 0: no KE sent) */
 };
 
 struct ike_sa {
@@ -176,8 +181,10 @@ enum ike_drop exch_auth_request(struct ike_ctx *ctx, struct ike_sa *sa,
 				const struct ike_msg *m, uint64_t now);
 enum ike_drop exch_auth_response(struct ike_ctx *ctx, struct ike_sa *sa,
 				 const struct ike_msg *m, uint64_t now);
+/* KEYMAT (2.17) with g^ir of a PFS rekey (g_ir NULL: none), CHILD_UP. */
 int child_keys_event(struct ike_ctx *ctx, struct ike_sa *sa,
 		     struct sa_child *c, bool exch_initiator,
+		     const uint8_t *g_ir, size_t g_ir_len,
 		     const uint8_t *ni, size_t ni_len,
 		     const uint8_t *nr, size_t nr_len);
 int ts_fill_inner(const struct ike_peer_cfg *pc, struct ike_msg *inner,
@@ -205,13 +212,26 @@ int prop_ike_check(const struct ike_peer_cfg *c, const struct ike_sa_pl *sa,
 		   struct ike_suite *out);
 void prop_ike_chosen(const struct ike_suite *s, struct ike_sa_pl *sa,
 		     uint8_t num, const uint8_t *spi, uint8_t spi_size);
+/* Our ESP proposals: in IKE_AUTH without DH transforms (1.2); only_dh
+ * (after INVALID_KE_PAYLOAD): only those with that group. */
 void prop_esp_offer(const struct ike_peer_cfg *c, struct ike_sa_pl *sa,
-		    uint32_t spi);
+		    uint32_t spi, bool in_auth, uint16_t only_dh);
+/* The KE group of a CHILD_SA rekey: cur (the group of the SA being
+ * rekeyed) while configured, else the first configured one; 0 = no PFS. */
+uint16_t prop_esp_rekey_group(const struct ike_peer_cfg *c, uint16_t cur);
+/*
+ * Responder: ke_group is the peer's KE group (0: no KE). Returns 0 with
+ * *out (out->dh: the PFS group, 0 = none), 1 when the peer must send a KE
+ * of group out->dh (INVALID_KE_PAYLOAD), -1 when nothing fits.
+ */
 int prop_esp_choose(const struct ike_peer_cfg *c, const struct ike_sa_pl *sa,
-		    bool in_auth,
+		    bool in_auth, uint16_t ke_group,
 		    struct ike_esp_prop *out, bool *esn, uint32_t *peer_spi,
 		    uint8_t *prop_num);
+/* Initiator: the responder's one proposal; a DH transform only of the
+ * group of the KE we sent (ke_group), none in IKE_AUTH. */
 int prop_esp_check(const struct ike_peer_cfg *c, const struct ike_sa_pl *sa,
+		   bool in_auth, uint16_t ke_group,
 		   struct ike_esp_prop *out, bool *esn, uint32_t *peer_spi);
 void prop_esp_chosen(const struct ike_esp_prop *p, bool esn,
 		     struct ike_sa_pl *sa, uint8_t num, uint32_t spi);

@@ -13,6 +13,11 @@
 # Then charon is killed (no Delete): DPD notices, ike_sm_peer re-initiates
 # to the restarted charon.
 # Once: IKE SA rekey started by each side (charon lists the new IKE SPIs).
+# PFS (charon's esp_proposals = aes128gcm16-x25519-noesn,
+# aes256gcm16-ecp256-noesn): the CHILD_SA of IKE_AUTH has none, CHILD_SA
+# rekeys started by either side carry KE payloads (our event names the
+# group, charon lists the new SPIs with the group); INVALID_KE_PAYLOAD
+# both ways (we ask charon for ECP-256, charon asks us for X25519).
 #
 # usage: ike_sm.sh [PATH_TO_ike_sm_peer]   (root; exit 77 if not possible)
 set -uo pipefail
@@ -321,6 +326,71 @@ if wait_n '^child_up' 1; then
 	fi
 else
 	notok "dpd run: no CHILD_SA"
+fi
+stop_peer
+
+# ---- PFS in CHILD_SA rekeys: charon with a group per ESP proposal
+sed 's/esp_proposals = .*/esp_proposals = aes128gcm16-x25519-noesn, aes256gcm16-ecp256-noesn/' \
+	"$DIR/swanctl.conf" >"$DIR/swanctl-pfs.conf"
+sw --load-all --noprompt --file "$DIR/swanctl-pfs.conf" >"$DIR/load.log" 2>&1 ||
+	notok "pfs: charon did not load the PFS config"
+# the Nth child_up names PFS group G (0: none)
+has_dh() { grep '^child_up' "$OUT" | sed -n "${1}p" | grep -q " dh=$2\$"; }
+pfs_rekey() { # nth what name group
+	check_rekey "$1" "$2" "$3"
+	has_dh "$1" "$4" && ok "$2: keys from a KE of group $4" ||
+		notok "$2: no PFS group $4 in the event"
+}
+# we initiate with x25519: the rekey by us and by charon use it
+start_peer aes128gcm16-x25519 initiate
+if wait_n '^child_up' 1; then
+	check_child 1 "pfs initiator" AES_GCM_16-128
+	has_dh 1 0 && ok "pfs: the CHILD_SA of IKE_AUTH has no PFS" ||
+		notok "pfs: PFS group on the IKE_AUTH CHILD_SA"
+	echo rekey-child >&3
+	pfs_rekey 2 "pfs rekey by us" AES_GCM_16-128/CURVE_25519 31
+	sw --rekey --child net >/dev/null 2>&1
+	pfs_rekey 3 "pfs rekey by charon" AES_GCM_16-128/CURVE_25519 31
+	echo terminate >&3
+	wait_n '^ike_down' 1 || notok "pfs: terminate"
+else
+	notok "pfs: ike_sm_peer as initiator: no CHILD_SA"; tail -20 "$ERR" >&2
+fi
+stop_peer
+# charon initiates; we do only aes256gcm16-ecp256: charon's rekey guesses
+# x25519 and gets INVALID_KE_PAYLOAD(19) from us, then ours uses ECP-256
+start_peer aes256gcm16-ecp256
+sleep 0.2
+sw --initiate --child net >"$DIR/init.log" 2>&1
+if wait_n '^child_up' 1; then
+	check_child 1 "pfs responder" AES_GCM_16-256
+	sw --rekey --child net >/dev/null 2>&1
+	pfs_rekey 2 "pfs responder, rekey by charon" AES_GCM_16-256/ECP_256 19
+	grep -q 'CREATE_CHILD_SA refused: notify 17' "$ERR" &&
+		ok "pfs: we answered charon's x25519 KE with INVALID_KE_PAYLOAD" ||
+		notok "pfs: no INVALID_KE_PAYLOAD to charon's rekey"
+	echo rekey-child >&3
+	pfs_rekey 3 "pfs responder, rekey by us" AES_GCM_16-256/ECP_256 19
+	sw --terminate --ike sm >/dev/null 2>&1
+	wait_n '^ike_down' 1 || notok "pfs: charon's delete did not reach us"
+else
+	notok "pfs: charon as initiator: no CHILD_SA"; cat "$DIR/init.log" >&2
+	tail -20 "$ERR" >&2
+fi
+stop_peer
+# we guess ECP-256 first; charon wants X25519 for AES-GCM-128: one
+# INVALID_KE_PAYLOAD round, then the rekey with x25519
+start_peer aes128gcm16-ecp256,aes128gcm16-x25519 initiate
+if wait_n '^child_up' 1; then
+	echo rekey-child >&3
+	pfs_rekey 2 "pfs retry after INVALID_KE" AES_GCM_16-128/CURVE_25519 31
+	grep -q 'INVALID_KE_PAYLOAD, retrying with group 31' "$ERR" &&
+		ok "pfs: charon's INVALID_KE_PAYLOAD(31) made us retry" ||
+		notok "pfs: no INVALID_KE_PAYLOAD retry"
+	echo terminate >&3
+	wait_n '^ike_down' 1 || notok "pfs: terminate"
+else
+	notok "pfs: third run: no CHILD_SA"; tail -20 "$ERR" >&2
 fi
 stop_peer
 

@@ -8,15 +8,17 @@
  * Events on stdout, one a line:
  *   ike_up spi_i=.. spi_r=.. [rekeyed]     ike_down [rekeyed]
  *   child_up in=XXXXXXXX out=XXXXXXXX encr=N keylen=N esn=0|1 encap=0|1
- *            old_in=.. old_out=..
+ *            old_in=.. old_out=.. dh=N   (PFS group of its keys, 0: none)
  *   child_down in=.. out=..
  * (no keys). Log lines go to stderr. Environment: IKE_SM_DPD_MS=N runs
  * DPD every N ms of silence; with "initiate" a dead peer is re-initiated.
  *
  * usage: ike_sm_peer LOCAL_IP PEER_IP PSK LOCAL_ID REMOTE_ID LOCAL_NET
  *                    REMOTE_NET ESP [initiate]
- *   IDs are FQDNs; NETs a.b.c.d/len; ESP aes128gcm16|aes256gcm16|
- *   chacha20poly1305. IKE proposals: aes256gcm16-prfsha256-x25519,
+ *   IDs are FQDNs; NETs a.b.c.d/len; ESP one or more (comma-separated)
+ *   of aes128gcm16|aes256gcm16|chacha20poly1305, each optionally with a
+ *   PFS group -x25519|-ecp256|-modp2048 as strongSwan writes it
+ *   (aes128gcm16-x25519). IKE proposals: aes256gcm16-prfsha256-x25519,
  *   aes128gcm16-prfsha256-ecp256, aes256gcm16-prfsha384-modp2048.
  */
 #include <arpa/inet.h>
@@ -80,9 +82,9 @@ static void on_event(void *arg, const struct ike_event *e)
 		break;
 	case IKE_EV_CHILD_UP:
 		printf("child_up in=%08x out=%08x encr=%u keylen=%u esn=%d "
-		       "encap=%d old_in=%08x old_out=%08x\n", c->spi_in,
+		       "encap=%d old_in=%08x old_out=%08x dh=%u\n", c->spi_in,
 		       c->spi_out, c->encr, c->keylen, c->esn, c->encap,
-		       c->old_spi_in, c->old_spi_out);
+		       c->old_spi_in, c->old_spi_out, c->dh);
 		break;
 	case IKE_EV_CHILD_DOWN:
 		printf("child_down in=%08x out=%08x\n", c->spi_in, c->spi_out);
@@ -132,6 +134,43 @@ static void fqdn(struct ike_identity *id, const char *s)
 	id->type = IKE_ID_FQDN;
 	id->len = (uint8_t)strlen(s);
 	memcpy(id->data, s, id->len);
+}
+
+/* "aes128gcm16-x25519,chacha20poly1305" into c->esp; -1 if unknown. */
+static int esp_list(const char *arg, struct ike_peer_cfg *c)
+{
+	static const struct { const char *name; uint16_t encr, keylen; } enc[] = {
+		{ "aes128gcm16", IKE_ENCR_AES_GCM_16, 128 },
+		{ "aes256gcm16", IKE_ENCR_AES_GCM_16, 256 },
+		{ "chacha20poly1305", IKE_ENCR_CHACHA20_POLY1305, 0 } };
+	static const struct { const char *name; uint16_t id; } grp[] = {
+		{ "x25519", IKE_DH_CURVE25519 }, { "ecp256", IKE_DH_ECP256 },
+		{ "modp2048", IKE_DH_MODP2048 } };
+	char buf[256], *save = NULL, *item;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	c->n_esp = 0;
+	for (item = strtok_r(buf, ",", &save); item;
+	     item = strtok_r(NULL, ",", &save)) {
+		char *dash = strchr(item, '-');
+		struct ike_esp_prop e = { 0, 0, 0 };
+		unsigned i;
+
+		if (c->n_esp == IKE_CFG_MAX_PROPS)
+			return -1;
+		if (dash)
+			*dash++ = 0;
+		for (i = 0; i < 3; i++)
+			if (!strcmp(item, enc[i].name))
+				e = (struct ike_esp_prop){ enc[i].encr, enc[i].keylen, 0 };
+		for (i = 0; dash && i < 3; i++)
+			if (!strcmp(dash, grp[i].name))
+				e.dh = grp[i].id;
+		if (e.encr == 0 || (dash && e.dh == 0))
+			return -1;
+		c->esp[c->n_esp++] = e;
+	}
+	return c->n_esp ? 0 : -1;
 }
 
 static int command(struct ike_ctx *ctx, const char *l, uint64_t now)
@@ -194,14 +233,7 @@ int main(int argc, char **argv)
 				       IKE_PRF_HMAC_SHA2_256, IKE_DH_ECP256 };
 	c.ike[2] = (struct ike_suite){ IKE_ENCR_AES_GCM_16, 256,
 				       IKE_PRF_HMAC_SHA2_384, IKE_DH_MODP2048 };
-	c.n_esp = 1;
-	if (!strcmp(argv[8], "aes128gcm16"))
-		c.esp[0] = (struct ike_esp_prop){ IKE_ENCR_AES_GCM_16, 128 };
-	else if (!strcmp(argv[8], "aes256gcm16"))
-		c.esp[0] = (struct ike_esp_prop){ IKE_ENCR_AES_GCM_16, 256 };
-	else if (!strcmp(argv[8], "chacha20poly1305"))
-		c.esp[0] = (struct ike_esp_prop){ IKE_ENCR_CHACHA20_POLY1305, 0 };
-	else
+	if (esp_list(argv[8], &c) != 0)
 		return 2;
 	c.esn = true;		/* offered; libipsec's charon picks no-ESN */
 	c.force_encap = true;

@@ -1991,11 +1991,65 @@ test_ike_proposals(void **state)
 	expect_hq_err("ike = aes128gcm16-prfsha256-x25519,,aes256gcm16-prfsha256-x25519",
 		      "ike: empty list entry");
 	expect_hq_err("ike = aes128gcm16-prfsha256-x25519,", "ike: empty list entry");
-	expect_hq_err("esp = aes128gcm16-esn", "esp: unknown algorithm 'aes128gcm16-esn'");
+	expect_hq_err("esp = aes128gcm16-esn", "esp: unknown DH group 'esn' in 'aes128gcm16-esn'");
 	expect_hq_err("esp = aes128gcm16, aes128gcm", "esp: 'aes128gcm' is given twice");
 	expect_hq_err("esp = , aes128gcm16", "esp: empty list entry");
 	expect_hq_err("esp = 3des", "esp: unknown algorithm '3des'");
 	explicit_bzero(&p, sizeof(p));
+}
+
+/* esp = ENCR-DH: strongSwan's PFS suffix per ESP proposal (x25519 | curve25519 |
+ * ecp256 | modp2048); without it no PFS. Printed back the same way. */
+static void
+test_esp_pfs(void **state)
+{
+	struct conf_peer p, q;
+	char list[512], text[600];
+
+	(void)state;
+	hq_ok("esp = aes128gcm16-x25519, aes256gcm16-ecp256, chacha20poly1305-modp2048, "
+	      "aes128gcm16\n", &p);
+	assert_int_equal(p.ike.n_esp, 4);
+	assert_int_equal(p.ike.esp[0].encr, 20);
+	assert_int_equal(p.ike.esp[0].keylen, 128);
+	assert_int_equal(p.ike.esp[0].dh, 31);
+	assert_int_equal(p.ike.esp[1].keylen, 256);
+	assert_int_equal(p.ike.esp[1].dh, 19);
+	assert_int_equal(p.ike.esp[2].encr, 28);
+	assert_int_equal(p.ike.esp[2].keylen, 0);
+	assert_int_equal(p.ike.esp[2].dh, 14);
+	assert_int_equal(p.ike.esp[3].dh, 0);	/* the same cipher without PFS */
+	assert_string_equal(conf_esp_props_str(&p.ike, list, sizeof(list)),
+			    "aes128gcm16-x25519, aes256gcm16-ecp256, chacha20poly1305-modp2048, "
+			    "aes128gcm16");
+	/* what is printed parses back to the same */
+	snprintf(text, sizeof(text), "esp = %s\n", list);
+	hq_ok(text, &q);
+	assert_int_equal(q.ike.n_esp, 4);
+	assert_memory_equal(q.ike.esp, p.ike.esp, sizeof(p.ike.esp));
+	/* blanks around '-', aliases; the default has no PFS */
+	hq_ok("esp = aes128gcm - curve25519 ,aes256gcm-x25519\n", &p);
+	assert_int_equal(p.ike.esp[0].dh, 31);
+	assert_int_equal(p.ike.esp[1].dh, 31);
+	assert_string_equal(conf_esp_props_str(&p.ike, list, sizeof(list)),
+			    "aes128gcm16-x25519, aes256gcm16-x25519");
+	hq_ok("", &p);
+	assert_int_equal(p.ike.n_esp, 3);
+	for (unsigned i = 0; i < p.ike.n_esp; i++)
+		assert_int_equal(p.ike.esp[i].dh, 0);
+	/* the token is named; one group per proposal */
+	expect_hq_err("esp = aes128gcm16-modp1024", "esp: unknown DH group 'modp1024' in "
+		      "'aes128gcm16-modp1024'");
+	expect_hq_err("esp = aes128gcm16-x25519-ecp256", "esp: 'aes128gcm16-x25519-ecp256' "
+		      "is not ENCR or ENCR-DH");
+	expect_hq_err("esp = aes128gcm16-", "is not ENCR or ENCR-DH");
+	expect_hq_err("esp = -x25519", "is not ENCR or ENCR-DH");
+	expect_hq_err("esp = aes128ccm16-x25519", "esp: unknown algorithm 'aes128ccm16'");
+	expect_hq_err("esp = aes128gcm16-prfsha256", "unknown DH group 'prfsha256'");
+	expect_hq_err("esp = aes128gcm16-x25519, aes128gcm-curve25519",
+		      "esp: 'aes128gcm-curve25519' is given twice");
+	explicit_bzero(&p, sizeof(p));
+	explicit_bzero(&q, sizeof(q));
 }
 
 /* `peer add`: the same keys, defaults and checks, against a base gateway. */
@@ -2368,6 +2422,7 @@ main(void)
 		cmocka_unit_test(test_ike_err_endpoint_ids),
 		cmocka_unit_test(test_ike_durations),
 		cmocka_unit_test(test_ike_proposals),
+		cmocka_unit_test(test_esp_pfs),
 		cmocka_unit_test(test_ike_parse_peer),
 		cmocka_unit_test(test_peer_diff_static),
 		cmocka_unit_test(test_peer_diff_ike),

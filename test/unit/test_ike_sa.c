@@ -7,7 +7,9 @@
  * (keys agree crosswise, SPIs match), ESN negotiation, INVALID_KE_PAYLOAD,
  * cookies and a spoofed flood, retransmission both ways (lost request,
  * lost response = cached response), DPD and dead peer, Delete, CHILD_SA
- * and IKE SA rekey started by either side and by timers,
+ * and IKE SA rekey started by either side and by timers, PFS in CHILD_SA
+ * rekeys (every group; KEYMAT checked against SK_d and the decrypted
+ * nonces; INVALID_KE_PAYLOAD retry; group mismatch and missing KE refused),
  * traffic selector narrowing, identities, wrong PSK, malformed and
  * out-of-order messages (dropped with a reason and no state change).
  */
@@ -22,6 +24,7 @@
 #include <cmocka.h>
 
 #include "ike_sa.h"
+#include "ike_sa_int.h"	/* white box: SK_d to check KEYMAT */
 
 #define MAXQ	64
 #define MAXEV	64
@@ -44,6 +47,8 @@ struct gw {
 	unsigned n_ev;
 	unsigned sent;
 	char last_log[256];
+	char logbuf[32768];	/* every log line, to count messages */
+	size_t loglen;
 };
 
 static struct gw A, B;
@@ -111,6 +116,10 @@ static void on_log(void *arg, int level, const char *msg)
 
 	(void)level;
 	snprintf(g->last_log, sizeof(g->last_log), "%s", msg);
+	if (g->loglen + strlen(msg) + 2 < sizeof(g->logbuf))
+		g->loglen += (size_t)snprintf(g->logbuf + g->loglen,
+					      sizeof(g->logbuf) - g->loglen,
+					      "%s\n", msg);
 	if (getenv("IKE_TEST_LOG"))
 		printf("  %s: %s\n", g == &A ? "A" : "B", msg);
 }
@@ -195,9 +204,9 @@ static void peer_cfg(struct ike_peer_cfg *c, bool is_a)
 	c->ike[2] = (struct ike_suite){ IKE_ENCR_CHACHA20_POLY1305, 0,
 					IKE_PRF_HMAC_SHA2_512, IKE_DH_MODP2048 };
 	c->n_esp = 3;
-	c->esp[0] = (struct ike_esp_prop){ IKE_ENCR_AES_GCM_16, 128 };
-	c->esp[1] = (struct ike_esp_prop){ IKE_ENCR_AES_GCM_16, 256 };
-	c->esp[2] = (struct ike_esp_prop){ IKE_ENCR_CHACHA20_POLY1305, 0 };
+	c->esp[0] = (struct ike_esp_prop){ IKE_ENCR_AES_GCM_16, 128, 0 };
+	c->esp[1] = (struct ike_esp_prop){ IKE_ENCR_AES_GCM_16, 256, 0 };
+	c->esp[2] = (struct ike_esp_prop){ IKE_ENCR_CHACHA20_POLY1305, 0, 0 };
 	c->esn = true;
 	c->force_encap = true;
 	c->n_local_ts = 1;
@@ -306,8 +315,8 @@ static void test_matrix(void **s)
 	static const uint16_t groups[] = { IKE_DH_CURVE25519, IKE_DH_ECP256,
 					   IKE_DH_MODP2048 };
 	static const struct ike_esp_prop esps[] = {
-		{ IKE_ENCR_AES_GCM_16, 128 }, { IKE_ENCR_AES_GCM_16, 256 },
-		{ IKE_ENCR_CHACHA20_POLY1305, 0 } };
+		{ IKE_ENCR_AES_GCM_16, 128, 0 }, { IKE_ENCR_AES_GCM_16, 256, 0 },
+		{ IKE_ENCR_CHACHA20_POLY1305, 0, 0 } };
 	unsigned g, e;
 
 	(void)s;
@@ -1153,6 +1162,403 @@ static void test_collisions(void **s)
 	teardown_pair();
 }
 
+
+/* ---- PFS in CHILD_SA rekeys ---------------------------------------------------------------- */
+
+/* Lines of g's log that contain sub. */
+static unsigned log_count(const struct gw *g, const char *sub)
+{
+	const char *p = g->logbuf;
+	unsigned n = 0;
+
+	while ((p = strstr(p, sub)) != NULL) {
+		n++;
+		p += strlen(sub);
+	}
+	return n;
+}
+
+/* A's established IKE SA (white box). */
+static struct ike_sa *sa_of(struct gw *g)
+{
+	unsigned i;
+
+	for (i = 0; i < 64; i++)
+		if (g->ctx->sas[i].state == SA_ESTABLISHED &&
+		    g->ctx->sas[i].peer == 0)
+			return &g->ctx->sas[i];
+	fail_msg("no established IKE SA");
+	return NULL;
+}
+
+static struct ike_msg dec_m[2];
+static uint8_t dec_plain[2][IKE_SA_BUF];
+
+/*
+ * Decrypts the captured message of exchange ex (request or response) with
+ * A's IKE SA keys into dec_m[slot]; false when there is none.
+ */
+static bool decrypt_cap(struct ike_sa *sa, uint8_t ex, bool response,
+			unsigned slot)
+{
+	unsigned i;
+
+	for (i = 0; i < ncap; i++) {
+		const uint8_t *b = cap[i].data;
+		size_t len = cap[i].len;
+		bool from_a = memcmp(cap[i].src.ip, A.addr.ip, 4) == 0;
+		struct ike_sk_key k;
+
+		if (len < 4 + 28 || ike_strip_non_esp_marker(&b, &len) != IKE_OK ||
+		    ike_msg_parse(&dec_m[slot], b, len) != IKE_OK ||
+		    dec_m[slot].hdr.exchange != ex ||
+		    !!(dec_m[slot].hdr.flags & IKE_FLAG_RESPONSE) != response)
+			continue;
+		k = from_a ? ike_sk_key_out(&sa->keys, sa->initiator) :
+			ike_sk_key_in(&sa->keys, sa->initiator);
+		assert_int_equal(ike_sk_open(&k, &dec_m[slot], b, len,
+					     dec_plain[slot], IKE_SA_BUF), IKE_OK);
+		return true;
+	}
+	return false;
+}
+
+static unsigned dh_xforms(const struct ike_proposal *p, uint16_t *id)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < p->n_transforms; i++)
+		if (p->xf[i].type == IKE_XF_DH) {
+			n++;
+			*id = p->xf[i].id;
+		}
+	return n;
+}
+
+/*
+ * A rekeys its CHILD_SA (the nth) while the exchange is captured; the
+ * request and response are decrypted with A's keys. Checks the KE
+ * payloads (group, public value length) and KEYMAT: with PFS it is not
+ * prf+(SK_d, Ni | Nr), without PFS it is exactly that (which proves the
+ * check itself).
+ */
+static void rekey_and_check_keymat(unsigned nth, uint16_t group)
+{
+	struct ike_sa *sa = sa_of(&A);
+	struct ike_child_keys k;
+	const struct ev *na, *nb;
+	size_t n;
+
+	capture = true;
+	ncap = 0;
+	rekey_child_by(&A, nth);
+	capture = false;
+	na = find_ev(&A, IKE_EV_CHILD_UP, nth);
+	nb = find_ev(&B, IKE_EV_CHILD_UP, nth);
+	assert_int_equal(na->e.child.dh, group);
+	assert_int_equal(nb->e.child.dh, group);
+	assert_true(decrypt_cap(sa, IKE_CREATE_CHILD_SA, false, 0));
+	assert_true(decrypt_cap(sa, IKE_CREATE_CHILD_SA, true, 1));
+	assert_true(ike_msg_has(&dec_m[0], IKE_PL_NONCE));
+	assert_true(ike_msg_has(&dec_m[1], IKE_PL_NONCE));
+	assert_int_equal(ike_msg_has(&dec_m[0], IKE_PL_KE), group != 0);
+	assert_int_equal(ike_msg_has(&dec_m[1], IKE_PL_KE), group != 0);
+	if (group) {
+		uint16_t id = 0;
+
+		assert_int_equal(dec_m[0].ke.group, group);
+		assert_int_equal(dec_m[1].ke.group, group);
+		assert_int_equal(dec_m[0].ke.data.len, ike_dh_pub_len(group));
+		assert_int_equal(dec_m[1].ke.data.len, ike_dh_pub_len(group));
+		assert_memory_not_equal(dec_m[0].ke.data.p, dec_m[1].ke.data.p,
+					ike_dh_pub_len(group));
+		/* the chosen proposal names the group */
+		assert_int_equal(dh_xforms(&dec_m[1].sa.prop[0], &id), 1);
+		assert_int_equal(id, group);
+	}
+	assert_int_equal(ike_derive_child_keys(&sa->keys, na->e.child.encr,
+					       na->e.child.keylen, NULL, 0,
+					       dec_m[0].nonce.p, dec_m[0].nonce.len,
+					       dec_m[1].nonce.p, dec_m[1].nonce.len,
+					       &k), 0);
+	n = na->e.child.key_len + IKE_AEAD_SALT_LEN;
+	assert_int_equal(k.key_len, na->e.child.key_len);
+	if (group) {
+		assert_memory_not_equal(na->key_out, k.encr_i, n);
+		assert_memory_not_equal(na->key_in, k.encr_r, n);
+	} else {
+		assert_memory_equal(na->key_out, k.encr_i, n);
+		assert_memory_equal(na->key_in, k.encr_r, n);
+	}
+	ike_child_keys_wipe(&k);
+}
+
+static void test_pfs_rekey(void **s)
+{
+	static const uint16_t groups[] = { IKE_DH_CURVE25519, IKE_DH_ECP256,
+					   IKE_DH_MODP2048 };
+	static const struct ike_esp_prop esps[] = {
+		{ IKE_ENCR_AES_GCM_16, 128, 0 }, { IKE_ENCR_AES_GCM_16, 256, 0 },
+		{ IKE_ENCR_CHACHA20_POLY1305, 0, 0 } };
+	unsigned g;
+
+	(void)s;
+	for (g = 0; g < 3; g++) {
+		struct ike_peer_cfg ca, cb;
+		struct ike_peer_status st;
+
+		peer_cfg(&ca, true);
+		peer_cfg(&cb, false);
+		ca.n_esp = cb.n_esp = 1;
+		ca.esp[0] = cb.esp[0] = esps[g];
+		ca.esp[0].dh = cb.esp[0].dh = groups[g];
+		setup_pair(&ca, &cb, NULL);
+		bring_up();
+		/* IKE_AUTH has no KE: the first CHILD_SA has no PFS */
+		assert_int_equal(find_ev(&A, IKE_EV_CHILD_UP, 0)->e.child.dh, 0);
+		rekey_and_check_keymat(1, groups[g]);
+		/* started by the responder of the IKE SA too */
+		rekey_child_by(&B, 2);
+		assert_int_equal(find_ev(&A, IKE_EV_CHILD_UP, 2)->e.child.dh,
+				 groups[g]);
+		assert_int_equal(find_ev(&B, IKE_EV_CHILD_UP, 2)->e.child.dh,
+				 groups[g]);
+		/* after an IKE SA rekey (new SK_d) */
+		assert_int_equal(ike_rekey_ike(B.ctx, 0, now_ms), 0);
+		pump();
+		rekey_and_check_keymat(3, groups[g]);
+		assert_int_equal(ike_peer_status(B.ctx, 0, &st), 0);
+		assert_int_equal(st.n_child, 1);
+		assert_int_equal(st.child[0].dh, groups[g]);
+		assert_int_equal(log_count(&A, "INVALID_KE"), 0);
+		assert_int_equal(log_count(&B, "refused"), 0);
+		teardown_pair();
+	}
+	/* the same without PFS: no KE, KEYMAT = prf+(SK_d, Ni | Nr) */
+	{
+		struct ike_peer_cfg ca, cb;
+
+		peer_cfg(&ca, true);
+		peer_cfg(&cb, false);
+		setup_pair(&ca, &cb, NULL);
+		bring_up();
+		rekey_and_check_keymat(1, 0);
+		teardown_pair();
+	}
+	/* timers keep rekeying with PFS, one SA pair at a time */
+	{
+		struct ike_peer_cfg ca, cb;
+		unsigned i, up;
+
+		peer_cfg(&ca, true);
+		peer_cfg(&cb, false);
+		ca.esp[0].dh = cb.esp[0].dh = IKE_DH_CURVE25519;
+		ca.child_rekey_ms = 3000;
+		cb.child_rekey_ms = 0;
+		setup_pair(&ca, &cb, NULL);
+		bring_up();
+		advance(10000);
+		up = count_ev(&A, IKE_EV_CHILD_UP);
+		assert_true(up >= 3);
+		assert_int_equal(count_ev(&B, IKE_EV_CHILD_UP), up);
+		for (i = 1; i < up; i++) {
+			check_child_pair(i);
+			assert_int_equal(find_ev(&A, IKE_EV_CHILD_UP, i)->e.child.dh,
+					 IKE_DH_CURVE25519);
+		}
+		teardown_pair();
+	}
+}
+
+/* IKE_AUTH offers no DH transform (RFC 7296 1.2), proposals that differ
+ * only in their group collapse; the rekey offers each with its group. */
+static void test_pfs_offer(void **s)
+{
+	struct ike_peer_cfg ca, cb;
+	struct ike_sa *sa;
+	uint16_t id = 0;
+	unsigned i;
+
+	(void)s;
+	peer_cfg(&ca, true);
+	peer_cfg(&cb, false);
+	ca.n_esp = 3;
+	ca.esp[0] = (struct ike_esp_prop){ IKE_ENCR_AES_GCM_16, 128,
+					   IKE_DH_CURVE25519 };
+	ca.esp[1] = (struct ike_esp_prop){ IKE_ENCR_AES_GCM_16, 128,
+					   IKE_DH_ECP256 };
+	ca.esp[2] = (struct ike_esp_prop){ IKE_ENCR_AES_GCM_16, 256,
+					   IKE_DH_MODP2048 };
+	cb.n_esp = 1;
+	cb.esp[0] = ca.esp[1];
+	setup_pair(&ca, &cb, NULL);
+	capture = true;
+	bring_up();
+	capture = false;
+	sa = sa_of(&A);
+	assert_true(decrypt_cap(sa, IKE_AUTH, false, 0));
+	assert_int_equal(dec_m[0].sa.n_props, 2);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(dh_xforms(&dec_m[0].sa.prop[i], &id), 0);
+	assert_true(decrypt_cap(sa, IKE_AUTH, true, 1));
+	assert_int_equal(dh_xforms(&dec_m[1].sa.prop[0], &id), 0);
+	assert_false(ike_msg_has(&dec_m[0], IKE_PL_KE));
+	/* the rekey: x25519 first, B wants ECP-256, one INVALID_KE round */
+	capture = true;
+	ncap = 0;
+	rekey_child_by(&A, 1);
+	capture = false;
+	assert_true(decrypt_cap(sa, IKE_CREATE_CHILD_SA, false, 0));
+	assert_int_equal(dec_m[0].sa.n_props, 3);
+	for (i = 0; i < 3; i++) {
+		static const uint16_t want[] = { IKE_DH_CURVE25519,
+						 IKE_DH_ECP256, IKE_DH_MODP2048 };
+
+		assert_int_equal(dh_xforms(&dec_m[0].sa.prop[i], &id), 1);
+		assert_int_equal(id, want[i]);
+	}
+	assert_int_equal(dec_m[0].ke.group, IKE_DH_CURVE25519);
+	assert_int_equal(log_count(&A, "INVALID_KE_PAYLOAD, retrying with group 19"), 1);
+	assert_int_equal(find_ev(&A, IKE_EV_CHILD_UP, 1)->e.child.dh, IKE_DH_ECP256);
+	teardown_pair();
+}
+
+/* INVALID_KE_PAYLOAD: the responder names its group, the initiator retries
+ * with it (only the proposals that have it); the next rekey uses it at
+ * once. A responder that has a proposal for the KE it got takes it. */
+static void test_pfs_invalid_ke(void **s)
+{
+	struct ike_peer_cfg ca, cb;
+	unsigned i;
+
+	(void)s;
+	for (i = 0; i < 2; i++) {
+		struct gw *ini = i ? &B : &A, *resp = i ? &A : &B;
+		struct ike_peer_cfg *ci = i ? &cb : &ca, *cr = i ? &ca : &cb;
+
+		peer_cfg(&ca, true);
+		peer_cfg(&cb, false);
+		ci->n_esp = 2;
+		ci->esp[0] = (struct ike_esp_prop){ IKE_ENCR_AES_GCM_16, 256,
+						    IKE_DH_ECP256 };
+		ci->esp[1] = (struct ike_esp_prop){ IKE_ENCR_AES_GCM_16, 128,
+						    IKE_DH_CURVE25519 };
+		cr->n_esp = 1;
+		cr->esp[0] = ci->esp[1];
+		setup_pair(&ca, &cb, NULL);
+		bring_up();
+		assert_int_equal(find_ev(&A, IKE_EV_CHILD_UP, 0)->e.child.keylen, 128);
+		rekey_child_by(ini, 1);
+		assert_int_equal(log_count(ini, "INVALID_KE_PAYLOAD, retrying with group 31"), 1);
+		assert_int_equal(log_count(resp, "refused: notify 17"), 1);
+		assert_int_equal(find_ev(&A, IKE_EV_CHILD_UP, 1)->e.child.dh,
+				 IKE_DH_CURVE25519);
+		assert_int_equal(find_ev(&B, IKE_EV_CHILD_UP, 1)->e.child.dh,
+				 IKE_DH_CURVE25519);
+		/* the next rekey starts with the group in use: no round trip */
+		rekey_child_by(ini, 2);
+		assert_int_equal(log_count(ini, "INVALID_KE"), 1);
+		assert_int_equal(find_ev(&A, IKE_EV_CHILD_UP, 2)->e.child.dh,
+				 IKE_DH_CURVE25519);
+		teardown_pair();
+	}
+	/* B has proposals for both groups: it takes the one of A's KE */
+	peer_cfg(&ca, true);
+	peer_cfg(&cb, false);
+	ca.n_esp = 1;
+	ca.esp[0] = (struct ike_esp_prop){ IKE_ENCR_AES_GCM_16, 128,
+					   IKE_DH_CURVE25519 };
+	cb.n_esp = 2;
+	cb.esp[0] = (struct ike_esp_prop){ IKE_ENCR_AES_GCM_16, 128,
+					   IKE_DH_ECP256 };
+	cb.esp[1] = ca.esp[0];
+	setup_pair(&ca, &cb, NULL);
+	bring_up();
+	rekey_child_by(&A, 1);
+	assert_int_equal(log_count(&B, "notify 17"), 0);
+	assert_int_equal(find_ev(&B, IKE_EV_CHILD_UP, 1)->e.child.dh,
+			 IKE_DH_CURVE25519);
+	teardown_pair();
+}
+
+/*
+ * Refused: the groups differ (no proposal both have), or one side wants
+ * PFS and the other sends no KE / insists on no PFS. The CHILD_SA from
+ * IKE_AUTH stays, nothing new is installed, the IKE SA lives on.
+ */
+static void pfs_refused(uint16_t dh_a, uint16_t dh_b)
+{
+	struct ike_peer_cfg ca, cb;
+	int who;
+
+	for (who = 0; who < 2; who++) {
+		struct gw *g = who ? &B : &A, *o = who ? &A : &B;
+
+		peer_cfg(&ca, true);
+		peer_cfg(&cb, false);
+		ca.n_esp = cb.n_esp = 1;
+		ca.esp[0].dh = dh_a;
+		cb.esp[0].dh = dh_b;
+		setup_pair(&ca, &cb, NULL);
+		bring_up();
+		assert_int_equal(ike_rekey_child(g->ctx, 0, now_ms), 0);
+		pump();
+		assert_int_equal(log_count(o, "CREATE_CHILD_SA refused: notify 14"), 1);
+		assert_int_equal(log_count(g, "CHILD_SA rekey refused: 14"), 1);
+		assert_int_equal(count_ev(&A, IKE_EV_CHILD_UP), 1);
+		assert_int_equal(count_ev(&B, IKE_EV_CHILD_UP), 1);
+		assert_int_equal(count_ev(&A, IKE_EV_CHILD_DOWN), 0);
+		assert_int_equal(state_of(&A), IKE_ST_ESTABLISHED);
+		assert_int_equal(state_of(&B), IKE_ST_ESTABLISHED);
+		/* the IKE SA still works */
+		assert_int_equal(ike_dpd(o->ctx, 0, now_ms), 0);
+		pump();
+		assert_int_equal(state_of(o), IKE_ST_ESTABLISHED);
+		teardown_pair();
+	}
+}
+
+static void test_pfs_refused(void **s)
+{
+	(void)s;
+	pfs_refused(IKE_DH_CURVE25519, IKE_DH_ECP256);	/* group mismatch */
+	pfs_refused(IKE_DH_MODP2048, IKE_DH_CURVE25519);
+	pfs_refused(0, IKE_DH_CURVE25519);	/* no KE, or PFS refused */
+	pfs_refused(IKE_DH_ECP256, 0);
+}
+
+/* A mixed offer (one proposal with PFS, one without): a responder that has
+ * only the one without takes it and ignores the KE. */
+static void test_pfs_mixed(void **s)
+{
+	struct ike_peer_cfg ca, cb;
+	struct ike_sa *sa;
+
+	(void)s;
+	peer_cfg(&ca, true);
+	peer_cfg(&cb, false);
+	ca.n_esp = 2;
+	ca.esp[0] = (struct ike_esp_prop){ IKE_ENCR_AES_GCM_16, 128,
+					   IKE_DH_CURVE25519 };
+	ca.esp[1] = (struct ike_esp_prop){ IKE_ENCR_AES_GCM_16, 256, 0 };
+	cb.n_esp = 1;
+	cb.esp[0] = ca.esp[1];
+	setup_pair(&ca, &cb, NULL);
+	bring_up();
+	sa = sa_of(&A);
+	capture = true;
+	ncap = 0;
+	rekey_child_by(&A, 1);
+	capture = false;
+	assert_true(decrypt_cap(sa, IKE_CREATE_CHILD_SA, false, 0));
+	assert_true(ike_msg_has(&dec_m[0], IKE_PL_KE));
+	assert_true(decrypt_cap(sa, IKE_CREATE_CHILD_SA, true, 1));
+	assert_false(ike_msg_has(&dec_m[1], IKE_PL_KE));
+	assert_int_equal(find_ev(&A, IKE_EV_CHILD_UP, 1)->e.child.dh, 0);
+	assert_int_equal(find_ev(&A, IKE_EV_CHILD_UP, 1)->e.child.keylen, 256);
+	teardown_pair();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1172,6 +1578,11 @@ int main(void)
 		cmocka_unit_test(test_nat),
 		cmocka_unit_test(test_ike_rekey_timer),
 		cmocka_unit_test(test_collisions),
+		cmocka_unit_test(test_pfs_rekey),
+		cmocka_unit_test(test_pfs_offer),
+		cmocka_unit_test(test_pfs_invalid_ke),
+		cmocka_unit_test(test_pfs_refused),
+		cmocka_unit_test(test_pfs_mixed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -48,7 +48,8 @@ static bool ike_same(const struct conf_ike *a, const struct conf_ike *b)
 		    a->ike[i].prf != b->ike[i].prf || a->ike[i].dh != b->ike[i].dh)
 			return false;
 	for (unsigned i = 0; i < a->n_esp && i < CONF_IKE_MAX_PROPS; i++)
-		if (a->esp[i].encr != b->esp[i].encr || a->esp[i].keylen != b->esp[i].keylen)
+		if (a->esp[i].encr != b->esp[i].encr || a->esp[i].keylen != b->esp[i].keylen ||
+		    a->esp[i].dh != b->esp[i].dh)
 			return false;
 	return true;
 }

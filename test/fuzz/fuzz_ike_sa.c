@@ -64,8 +64,8 @@ static void responder_cfg(struct ike_peer_cfg *c)
 	c->ike[1] = (struct ike_suite){ IKE_ENCR_AES_GCM_16, 128, IKE_PRF_HMAC_SHA2_256,
 					IKE_DH_ECP256 };
 	c->n_esp = 2;
-	c->esp[0] = (struct ike_esp_prop){ IKE_ENCR_AES_GCM_16, 128 };
-	c->esp[1] = (struct ike_esp_prop){ IKE_ENCR_CHACHA20_POLY1305, 0 };
+	c->esp[0] = (struct ike_esp_prop){ IKE_ENCR_AES_GCM_16, 128, IKE_DH_CURVE25519 };
+	c->esp[1] = (struct ike_esp_prop){ IKE_ENCR_CHACHA20_POLY1305, 0, 0 };
 	c->esn = true;
 	c->n_local_ts = 1;
 	c->local_ts[0] = (struct ike_subnet){ .family = 4, .prefix = 24, .ip = { 198, 19, 0, 0 } };

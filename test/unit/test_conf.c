@@ -2219,6 +2219,7 @@ test_peer_diff_ike(void **state)
 	DIFF(b.ike.n_esp = 1, CONF_DIFF_IKE);
 	DIFF(b.ike.esp[2].encr = 20, CONF_DIFF_IKE);
 	DIFF(b.ike.esp[0].keylen = 256, CONF_DIFF_IKE);
+	DIFF(b.ike.esp[1].dh = 31, CONF_DIFF_IKE);
 	DIFF(b.ike.rekey_s++, CONF_DIFF_IKE);
 	DIFF(b.ike.ike_rekey_s = 0, CONF_DIFF_IKE);
 	DIFF(b.ike.dpd_s = 0, CONF_DIFF_IKE);

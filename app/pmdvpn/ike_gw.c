@@ -667,9 +667,11 @@ static void show_one(const struct ike_gw *ig, unsigned i, FILE *f, uint64_t now)
 		if (st.established_ms)
 			fprintf(f, " age %" PRIu64 "s", (now - st.established_ms) / 1000);
 	}
+	/* ESP as strongSwan names it; "-GROUP": its keys came from a PFS rekey */
 	for (unsigned c = 0; c < st.n_child; c++)
-		fprintf(f, " child spi-in 0x%08x spi-out 0x%08x %s esn %s%s", st.child[c].spi_in,
+		fprintf(f, " child spi-in 0x%08x spi-out 0x%08x %s%s%s esn %s%s", st.child[c].spi_in,
 			st.child[c].spi_out, encr_name(st.child[c].encr, st.child[c].keylen),
+			st.child[c].dh ? "-" : "", st.child[c].dh ? dh_name(st.child[c].dh) : "",
 			st.child[c].esn ? "yes" : "no", st.child[c].encap ? " udp" : "");
 	fprintf(f, "\n");
 }

@@ -625,6 +625,14 @@ if start_gw b "$NS_B" "$T/pb.conf" "$L" && start_gw a "$NS_A" "$T/pa.conf" "$L";
 		it_check "$L: ping A -> B" it_ping "$NS_A" "$IN_B"
 		it_check "$L: ping B -> A" it_ping "$NS_B" "$IN_A"
 		rekey_pair "$L: CHILD_SA rekey by A (initiator)" a "$PA"
+		# the shipped pair offers esp = ...-x25519: a rekey's keys come from a new DH
+		if ike_line a "$PA" | grep -q ' aes256gcm16-x25519 esn yes' &&
+		   ike_line b "$PB" | grep -q ' aes256gcm16-x25519 esn yes'; then
+			it_ok "$L: the rekeyed CHILD_SA has PFS (x25519) on both sides"
+		else
+			ctl a show ike > "$T/ike-a.txt"; ctl b show ike > "$T/ike-b.txt"
+			it_notok "$L: the rekeyed CHILD_SA has PFS (x25519) on both sides" "$T/ike-a.txt" "$T/ike-b.txt"
+		fi
 		rekey_pair "$L: CHILD_SA rekey by B (responder)" b "$PB"
 
 		# IKE SA rekey: new IKE SPIs on both, the CHILD_SA moves over untouched

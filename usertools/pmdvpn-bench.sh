@@ -78,7 +78,7 @@ if [ "$QUICK" = 1 ]; then
 else
 	CIPHERS_1="aes-128-gcm aes-256-gcm chacha20-poly1305" SIZES_1="64 512 1420 imix" SECS_1=0.5 REPS_1=3
 	CIPHERS_2=$CIPHERS_1 SIZES_2=$SIZES_1 SECS_2=3
-	TESTS_3="tcp1 tcp4 udp1400" SECS_3=10 VARIANTS_3="default inside-offload=no" IDLE_SECS=10
+	TESTS_3="tcp1 tcp4 udp1400" SECS_3=10 VARIANTS_3="default inside-offload=no wan=af_xdp" IDLE_SECS=10
 	CIPHERS_5="aes-128-gcm" SIZES_5="64 1420" SECS_5=3
 fi
 

@@ -140,11 +140,18 @@ bench__pv_conf() {
 		in_addr=$BENCH_O_PV_B/24 subnet=${BENCH_O_PV_A%.*}.0/24 spi_out=0x1001 spi_in=0x2001
 		k_out=$BENCH_PV_KEY_BA k_in=$BENCH_PV_KEY_AB
 	fi
+	# variant "wan = af_xdp": the WAN on AF_XDP (native XDP on the veth)
+	# instead of AF_PACKET; any other variant is a [gateway] line
+	local wan_dev="net_af_packet0,iface=$wan"
+	if [ "$variant" = "wan = af_xdp" ]; then
+		wan_dev="net_af_xdp0,iface=$wan,start_queue=0,queue_count=1"
+		variant=default
+	fi
 	umask 077
 	cat > "$f" <<-EOF
 	# pmdvpn-bench part 3: gateway $side, as the quickstart runs it
 	[gateway]
-	wan = net_af_packet0,iface=$wan
+	wan = $wan_dev
 	wan-address = $me/24
 	inside = tap
 	inside-name = $ifname

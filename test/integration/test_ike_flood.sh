@@ -58,30 +58,8 @@ pv_ns_create "$NS_A" && pv_ns_create "$NS_B" && pv_ns_create "$NS_F" &&
 command -v ethtool > /dev/null && ip netns exec "$NS_F" ethtool -K "$BR" tx off > /dev/null 2>&1
 
 # ------------------------------------------------------------ helpers
-CTL_N=0
-ctl() {
-	local g=$1; shift
-	CTL_N=$((CTL_N + 1))
-	timeout 10 "$CTL" --file-prefix "pmdvpn-${PV_ID}-$g" cmd "$@" > "$T/ctl-$CTL_N.txt" 2>&1
-	local rc=$?
-	cat "$T/ctl-$CTL_N.txt"
-	return $rc
-}
-ike_line() {
-	ctl "$1" show ike | awk -v p="$2" '{ for (i = 1; i <= NF; i++) if ($i == p || $i == p ":") { print; exit } }'
-}
-ike_state() {
-	ike_line "$1" "$2" | grep -oE '(^|[^a-z-])(established|connecting|none|deleting)([^a-z-]|$)' |
-		grep -oE '[a-z]+' | head -1
-}
-wait_state() {
-	local i
-	for ((i = 0; i < $4 * 4; i++)); do
-		[ "$(ike_state "$1" "$2")" = "$3" ] && return 0
-		sleep 0.25
-	done
-	return 1
-}
+# shellcheck source=lib_ike.sh
+. "$IT_DIR/lib_ike.sh"
 # ike_ids GW PEER: "SPIi SPIr spi-in spi-out" of the IKE SA and its CHILD_SA
 ike_ids() {
 	ike_line "$1" "$2" | sed -n 's/.* spi-i \([0-9a-f]\{16\}\) spi-r \([0-9a-f]\{16\}\).* child spi-in \(0x[0-9a-f]\{8\}\) spi-out \(0x[0-9a-f]\{8\}\).*/\1 \2 \3 \4/p'

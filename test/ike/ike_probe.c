@@ -30,6 +30,7 @@
 
 #include "ike_crypto.h"
 #include "ike_msg.h"
+#include "ike_test_util.h"
 
 #define BUF 8192
 
@@ -40,22 +41,6 @@ static int fail(const char *what, const char *why)
 {
 	fprintf(stderr, "ike_probe: %s: %s\n", what, why);
 	return 1;
-}
-
-static int udp_bind(uint16_t port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr = local_ip,
-				 .sin_port = htons(port) };
-	int s = socket(AF_INET, SOCK_DGRAM, 0), one = 1;
-
-	if (s < 0)
-		return -1;
-	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(s, (struct sockaddr *)&a, sizeof(a)) != 0) {
-		close(s);
-		return -1;
-	}
-	return s;
 }
 
 /*
@@ -202,8 +187,8 @@ int main(int argc, char **argv)
 	} else {
 		return fail("esp", "unknown proposal");
 	}
-	s500 = udp_bind(IKE_PORT);
-	s4500 = udp_bind(IKE_NATT_PORT);
+	s500 = ike_test_udp_bind(local_ip, IKE_PORT);
+	s4500 = ike_test_udp_bind(local_ip, IKE_NATT_PORT);
 	if (s500 < 0 || s4500 < 0)
 		return fail("bind", strerror(errno));
 

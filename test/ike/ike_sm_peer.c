@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "ike_sa.h"
+#include "ike_test_util.h"
 
 static int sock[2];	/* 500, 4500 */
 
@@ -97,22 +98,6 @@ static void on_log(void *arg, int level, const char *msg)
 {
 	(void)arg;
 	fprintf(stderr, "ike[%d] %s\n", level, msg);
-}
-
-static int udp_bind(struct in_addr ip, uint16_t port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr = ip,
-				 .sin_port = htons(port) };
-	int s = socket(AF_INET, SOCK_DGRAM, 0), one = 1;
-
-	if (s < 0)
-		return -1;
-	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(s, (struct sockaddr *)&a, sizeof(a)) != 0) {
-		close(s);
-		return -1;
-	}
-	return s;
 }
 
 static int subnet(const char *s, struct ike_subnet *out)
@@ -241,8 +226,8 @@ int main(int argc, char **argv)
 	 * the peer was found dead (re-initiation) */
 	c.dpd_ms = getenv("IKE_SM_DPD_MS") ? (uint32_t)atoi(getenv("IKE_SM_DPD_MS")) : 0;
 	c.initiate = argc > 9 && !strcmp(argv[9], "initiate");
-	sock[0] = udp_bind(lip, IKE_PORT);
-	sock[1] = udp_bind(lip, IKE_NATT_PORT);
+	sock[0] = ike_test_udp_bind(lip, IKE_PORT);
+	sock[1] = ike_test_udp_bind(lip, IKE_NATT_PORT);
 	ctx = ike_ctx_new(&cc, &ops);
 	if (sock[0] < 0 || sock[1] < 0 || ctx == NULL ||
 	    ike_add_peer(ctx, &c) != 0) {

@@ -115,6 +115,39 @@ static uint64_t uptime_s(const struct console_env *e)
 	return hz ? (rte_rdtsc() - e->start_tsc) / hz : 0;
 }
 
+/* The end of a handler that stats_begin() let run. */
+static void stats_end(struct stats_lcore *sum)
+{
+	console_env_release();
+	free(sum);
+}
+
+/*
+ * The start of a handler that reads the counters: the env, held until
+ * stats_end(), and *sum, every lcore's counters added up (on the heap: too big
+ * for the telemetry thread's stack). NULL when the handler must stop at once,
+ * with *rc its return: -ENOMEM, or 0 with d saying the gateway is not running.
+ */
+static const struct console_env *stats_begin(struct rte_tel_data *d, struct stats_lcore **sum,
+					     int *rc)
+{
+	const struct console_env *e;
+
+	*sum = malloc(sizeof(**sum));
+	if (*sum == NULL) {
+		*rc = -ENOMEM;
+		return NULL;
+	}
+	e = console_env_acquire();
+	if (e == NULL) {
+		stats_end(*sum);
+		*rc = not_running(d);
+		return NULL;
+	}
+	stats_sum(*sum);
+	return e;
+}
+
 /* --------------------------------------------------------------- stats */
 
 static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
@@ -124,19 +157,13 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 					     [WORKER_PORT_WAN_KERNEL] = "wan_kernel" };
 	const struct console_env *e;
 	struct stats_lcore *sum;
+	int rc;
 
 	(void)cmd;
 	(void)params;
-	sum = malloc(sizeof(*sum));
-	if (sum == NULL)
-		return -ENOMEM;
-	e = console_env_acquire();
-	if (e == NULL) {
-		console_env_release();
-		free(sum);
-		return not_running(d);
-	}
-	stats_sum(sum);
+	e = stats_begin(d, &sum, &rc);
+	if (e == NULL)
+		return rc;
 	rte_tel_data_start_dict(d);
 	add_u64(d, "", "uptime_s", uptime_s(e));
 	for (unsigned p = 0; p < RTE_DIM(ports); p++) {
@@ -161,8 +188,7 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 		add_u64(d, "drop/", stats_drop_name(i), sum->drop[i]);
 	for (unsigned i = 0; i < STATS_EV_MAX; i++)
 		add_u64(d, "event/", stats_event_name(i), sum->event[i]);
-	console_env_release();
-	free(sum);
+	stats_end(sum);
 	return 0;
 }
 
@@ -213,18 +239,12 @@ static int tel_peers(const char *cmd, const char *params, struct rte_tel_data *d
 		*rx_pkts, *rx_bytes, *drops;
 	const struct console_env *e;
 	struct stats_lcore *sum;
+	int rc;
 
 	(void)cmd;
-	sum = malloc(sizeof(*sum));
-	if (sum == NULL)
-		return -ENOMEM;
-	e = console_env_acquire();
-	if (e == NULL) {
-		console_env_release();
-		free(sum);
-		return not_running(d);
-	}
-	stats_sum(sum);
+	e = stats_begin(d, &sum, &rc);
+	if (e == NULL)
+		return rc;
 	if (params != NULL && *params != '\0') {
 		tel_peer_one(e, sum, params, d);
 		goto out;
@@ -271,8 +291,7 @@ static int tel_peers(const char *cmd, const char *params, struct rte_tel_data *d
 	add_column(d, "rx_bytes", rx_bytes);
 	add_column(d, "drops", drops);
 out:
-	console_env_release();
-	free(sum);
+	stats_end(sum);
 	return 0;
 }
 
@@ -291,6 +310,7 @@ static int tel_sa(const char *cmd, const char *params, struct rte_tel_data *d)
 	const struct console_env *e;
 	struct console_sa_row *rows;
 	struct stats_lcore *sum;
+	int rc;
 	bool want_out = true, want_in = true;
 	unsigned n;
 
@@ -301,19 +321,14 @@ static int tel_sa(const char *cmd, const char *params, struct rte_tel_data *d)
 		want_in = false;
 	else if (params != NULL && *params != '\0')
 		return -EINVAL;
-	sum = malloc(sizeof(*sum));
 	rows = calloc(2 * CONF_MAX_PEERS, sizeof(*rows));
-	if (sum == NULL || rows == NULL) {
-		free(sum);
-		free(rows);
+	if (rows == NULL)
 		return -ENOMEM;
-	}
-	e = console_env_acquire();
+	e = stats_begin(d, &sum, &rc);
 	if (e == NULL) {
-		not_running(d);
-		goto out;
+		free(rows);
+		return rc;
 	}
-	stats_sum(sum);
 	n = console_sa_rows(e, sum, want_out, want_in, rows, 2 * CONF_MAX_PEERS);
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "age_s", uptime_s(e));
@@ -338,10 +353,8 @@ static int tel_sa(const char *cmd, const char *params, struct rte_tel_data *d)
 		add_column(d, str_names[k], s[k]);
 	for (unsigned k = 0; k < N_U64; k++)
 		add_column(d, u64_names[k], u[k]);
-out:
-	console_env_release();
+	stats_end(sum);
 	free(rows);
-	free(sum);
 	return 0;
 }
 
@@ -351,19 +364,14 @@ static int tel_drops(const char *cmd, const char *params, struct rte_tel_data *d
 {
 	const struct console_env *e;
 	struct stats_lcore *sum;
+	int rc;
 	struct rte_tel_data *names;
 
 	(void)cmd;
 	(void)params;
-	sum = malloc(sizeof(*sum));
-	if (sum == NULL)
-		return -ENOMEM;
-	e = console_env_acquire();
-	if (e == NULL) {
-		not_running(d);
-		goto out;
-	}
-	stats_sum(sum);
+	e = stats_begin(d, &sum, &rc);
+	if (e == NULL)
+		return rc;
 	rte_tel_data_start_dict(d);
 	for (unsigned c = 1; c < STATS_DROP_MAX; c++)
 		add_u64(d, "drop/", stats_drop_name(c), sum->drop[c]);
@@ -384,9 +392,7 @@ static int tel_drops(const char *cmd, const char *params, struct rte_tel_data *d
 		snprintf(raw, sizeof(raw), "peer/%s", stats_drop_name(c));
 		add_column(d, telemetry_key(key, sizeof(key), raw), col);
 	}
-out:
-	console_env_release();
-	free(sum);
+	stats_end(sum);
 	return 0;
 }
 

@@ -157,6 +157,16 @@ static int peer_index(const struct conf *c, const char *name)
 	return -1;
 }
 
+/* The index of the running peer a command names, or -1 told to the operator on f. */
+static int named_peer(const struct gateway *g, const char *name, FILE *f)
+{
+	int idx = peer_index(g->live, name);
+
+	if (idx < 0)
+		fprintf(f, "no peer named '%s' (show peers lists them)\n", name);
+	return idx;
+}
+
 /* The lowest index free before this change began. */
 static int free_index(const struct rt_next *n)
 {
@@ -456,12 +466,10 @@ fail:
 int runtime_peer_del(struct gateway *g, const char *name, FILE *f)
 {
 	struct rt_next *n;
-	int idx = peer_index(g->live, name);
+	int idx = named_peer(g, name, f);
 
-	if (idx < 0) {
-		fprintf(f, "no peer named '%s' (show peers lists them)\n", name);
+	if (idx < 0)
 		return -1;
-	}
 	n = next_begin(g, f);
 	if (n == NULL)
 		return -1;
@@ -480,12 +488,10 @@ int runtime_peer_set(struct gateway *g, const char *name, const char *key, const
 	struct rt_next *n;
 	struct conf_peer *p;
 	unsigned diff;
-	int idx = peer_index(g->live, name);
+	int idx = named_peer(g, name, f);
 
-	if (idx < 0) {
-		fprintf(f, "no peer named '%s' (show peers lists them)\n", name);
+	if (idx < 0)
 		return -1;
-	}
 	n = next_begin(g, f);
 	if (n == NULL)
 		return -1;
@@ -520,13 +526,11 @@ int runtime_sa_rekey(struct gateway *g, const char *name, const struct console_r
 	struct rt_next *n;
 	struct conf_peer *p;
 	size_t len;
-	int idx = peer_index(g->live, name);
+	int idx = named_peer(g, name, f);
 	unsigned diff = 0;
 
-	if (idx < 0) {
-		fprintf(f, "no peer named '%s' (show peers lists them)\n", name);
+	if (idx < 0)
 		return -1;
-	}
 	if (g->live->peers[idx].ike.enabled) {
 		fprintf(f, "peer %s negotiates its keys (IKEv2): use `ike rekey %s`\n", name, name);
 		return -1;
@@ -598,13 +602,11 @@ fail:
 int runtime_sa_retire(struct gateway *g, const char *name, FILE *f)
 {
 	struct rt_next *n;
-	int idx = peer_index(g->live, name);
+	int idx = named_peer(g, name, f);
 	uint32_t spi;
 
-	if (idx < 0) {
-		fprintf(f, "no peer named '%s' (show peers lists them)\n", name);
+	if (idx < 0)
 		return -1;
-	}
 	if (g->old_in[idx] == NULL) {
 		fprintf(f, "peer %s has no replaced inbound SA\n", name);
 		return -1;

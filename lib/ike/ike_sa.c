@@ -840,6 +840,14 @@ static struct ike_sa *established(struct ike_ctx *ctx, unsigned peer)
 	return sa && sa->state == SA_ESTABLISHED ? sa : NULL;
 }
 
+/* An operator's request: queue task q (Q_*) on sa, sent now if the window is free. */
+static int queue_task(struct ike_ctx *ctx, struct ike_sa *sa, unsigned q, uint64_t now)
+{
+	sa->queued |= q;
+	sa_run_queue(ctx, sa, now);
+	return 0;
+}
+
 int ike_rekey_child(struct ike_ctx *ctx, unsigned peer, uint64_t now)
 {
 	struct ike_sa *sa = established(ctx, peer);
@@ -852,9 +860,7 @@ int ike_rekey_child(struct ike_ctx *ctx, unsigned peer, uint64_t now)
 			if (sa->child[i].rekey_queued)
 				return -1;
 			sa->child[i].rekey_queued = true;
-			sa->queued |= Q_REKEY_CHILD;
-			sa_run_queue(ctx, sa, now);
-			return 0;
+			return queue_task(ctx, sa, Q_REKEY_CHILD, now);
 		}
 	return -1;
 }
@@ -865,9 +871,7 @@ int ike_rekey_ike(struct ike_ctx *ctx, unsigned peer, uint64_t now)
 
 	if (sa == NULL || (sa->queued & Q_REKEY_IKE))
 		return -1;
-	sa->queued |= Q_REKEY_IKE;
-	sa_run_queue(ctx, sa, now);
-	return 0;
+	return queue_task(ctx, sa, Q_REKEY_IKE, now);
 }
 
 int ike_delete_child(struct ike_ctx *ctx, unsigned peer, uint32_t spi_in,
@@ -885,9 +889,7 @@ int ike_delete_child(struct ike_ctx *ctx, unsigned peer, uint32_t spi_in,
 		    c->info.spi_in == spi_in) {
 			c->del_queued = true;
 			c->rekey_queued = false;
-			sa->queued |= Q_DELETE_CHILD;
-			sa_run_queue(ctx, sa, now);
-			return 0;
+			return queue_task(ctx, sa, Q_DELETE_CHILD, now);
 		}
 	}
 	return -1;
@@ -899,9 +901,7 @@ int ike_dpd(struct ike_ctx *ctx, unsigned peer, uint64_t now)
 
 	if (sa == NULL)
 		return -1;
-	sa->queued |= Q_DPD;
-	sa_run_queue(ctx, sa, now);
-	return 0;
+	return queue_task(ctx, sa, Q_DPD, now);
 }
 
 int ike_terminate(struct ike_ctx *ctx, unsigned peer, uint64_t now)

@@ -63,18 +63,6 @@ static uint64_t retry_delay(const struct ike_ctx *ctx)
 	return ctx->cfg.retx_base_ms + r % (ctx->cfg.retx_max_ms + 1);
 }
 
-static struct sa_child *child_slot(struct ike_sa *sa)
-{
-	unsigned i;
-
-	for (i = 0; i < IKE_SA_MAX_CHILD; i++)
-		if (!sa->child[i].used) {
-			memset(&sa->child[i], 0, sizeof(sa->child[i]));
-			return &sa->child[i];
-		}
-	return NULL;
-}
-
 static void child_remove(struct ike_ctx *ctx, struct ike_sa *sa,
 			 struct sa_child *c)
 {

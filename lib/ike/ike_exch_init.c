@@ -616,7 +616,8 @@ int child_keys_event(struct ike_ctx *ctx, struct ike_sa *sa,
 	return 0;
 }
 
-static struct sa_child *child_slot(struct ike_sa *sa)
+/* A free CHILD_SA slot of sa, zeroed; NULL when all are used. */
+struct sa_child *child_slot(struct ike_sa *sa)
 {
 	unsigned i;
 

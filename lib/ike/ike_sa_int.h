@@ -189,6 +189,7 @@ int child_keys_event(struct ike_ctx *ctx, struct ike_sa *sa,
 		     const uint8_t *nr, size_t nr_len);
 int ts_fill_inner(const struct ike_peer_cfg *pc, struct ike_msg *inner,
 		  bool initiator);
+struct sa_child *child_slot(struct ike_sa *sa);
 
 /* ---- ike_exch_child.c --------------------------------------------------- */
 int exch_start_task(struct ike_ctx *ctx, struct ike_sa *sa, unsigned bit,

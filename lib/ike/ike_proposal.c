@@ -85,6 +85,13 @@ void prop_ike_offer(const struct ike_peer_cfg *c, struct ike_sa_pl *sa,
 	}
 }
 
+/* p lists the cipher, PRF and group of suite s. */
+static bool ike_suite_in(const struct ike_proposal *p, const struct ike_suite *s)
+{
+	return has_xf(p, IKE_XF_ENCR, s->encr, wire_keylen(s->encr, s->encr_keylen)) &&
+	       has_xf(p, IKE_XF_PRF, s->prf, 0) && has_xf(p, IKE_XF_DH, s->dh, 0);
+}
+
 int prop_ike_choose(const struct ike_peer_cfg *c, const struct ike_sa_pl *sa,
 		    struct ike_suite *out, uint8_t *prop_num)
 {
@@ -98,10 +105,7 @@ int prop_ike_choose(const struct ike_peer_cfg *c, const struct ike_sa_pl *sa,
 
 			if (p->proto != IKE_PROTO_IKE || has_integ(p))
 				continue;
-			if (has_xf(p, IKE_XF_ENCR, s->encr,
-				   wire_keylen(s->encr, s->encr_keylen)) &&
-			    has_xf(p, IKE_XF_PRF, s->prf, 0) &&
-			    has_xf(p, IKE_XF_DH, s->dh, 0)) {
+			if (ike_suite_in(p, s)) {
 				*out = *s;
 				*prop_num = p->num;
 				return 0;
@@ -124,10 +128,7 @@ int prop_ike_check(const struct ike_peer_cfg *c, const struct ike_sa_pl *sa,
 	for (i = 0; i < c->n_ike; i++) {
 		const struct ike_suite *s = &c->ike[i];
 
-		if (has_xf(p, IKE_XF_ENCR, s->encr,
-			   wire_keylen(s->encr, s->encr_keylen)) &&
-		    has_xf(p, IKE_XF_PRF, s->prf, 0) &&
-		    has_xf(p, IKE_XF_DH, s->dh, 0)) {
+		if (ike_suite_in(p, s)) {
 			*out = *s;
 			return 0;
 		}

@@ -27,6 +27,13 @@ static bool on_link(uint32_t ip_be, uint32_t net_be, uint8_t plen)
 	return (rte_be_to_cpu_32(ip_be) & mask) == (rte_be_to_cpu_32(net_be) & mask);
 }
 
+uint32_t gateway_next_hop(const struct conf_gateway *gw, uint32_t dst)
+{
+	if (on_link(dst, gw->wan_ip, gw->wan_prefixlen) || gw->wan_gateway == 0)
+		return dst;
+	return gw->wan_gateway;
+}
+
 static bool on_inside_subnet(const struct conf *c, uint32_t ip_be)
 {
 	for (unsigned i = 0; i < c->gw.n_inside_addr; i++) {
@@ -118,11 +125,8 @@ static int make_sa_out(struct gateway *g, const struct conf_peer *p, unsigned id
 	o->sport = rte_cpu_to_be_16(c->gw.udp_port);
 	o->dport = rte_cpu_to_be_16(p->endpoint_port);
 	o->mtu = esp_inner_mtu(c->gw.wan_mtu, p->udp_encap);
-	if (on_link(p->endpoint_ip, c->gw.wan_ip, c->gw.wan_prefixlen)) {
-		o->next_hop = p->endpoint_ip;
-	} else if (c->gw.wan_gateway != 0) {
-		o->next_hop = c->gw.wan_gateway;
-	} else {
+	if (!on_link(p->endpoint_ip, c->gw.wan_ip, c->gw.wan_prefixlen) &&
+	    c->gw.wan_gateway == 0) {
 		if (p->line)
 			snprintf(err, errlen, "%s:%u: peer %s: endpoint is not on the WAN subnet "
 				 "and no wan-gateway is set", c->path, p->line, p->name);
@@ -132,6 +136,7 @@ static int make_sa_out(struct gateway *g, const struct conf_peer *p, unsigned id
 		sa_out_free(o);
 		return -EINVAL;
 	}
+	o->next_hop = gateway_next_hop(&c->gw, p->endpoint_ip);
 	rc = sa_out_restore(g->seqstate, o);
 	if (rc != 0) {
 		snprintf(err, errlen, "peer %s: cannot reserve sequence numbers in the state file: %s",

@@ -66,6 +66,10 @@ struct gateway {
 	struct sa_out *ike_pending_out[CONF_MAX_PEERS];
 };
 
+/* The WAN neighbour a packet to dst goes to (both in network order): dst
+ * itself on the WAN subnet or with no wan-gateway set, else wan-gateway. */
+uint32_t gateway_next_hop(const struct conf_gateway *gw, uint32_t dst);
+
 /* The SAs of peer p at index idx (outbound with its sequence numbers
  * reserved in the state file, as at start). NULL pointers for what is not
  * wanted. On error nothing is left allocated. */

@@ -184,15 +184,6 @@ static int peer_cfg(const struct gateway *g, const struct conf_peer *p, struct i
 
 /* ------------------------------------------------------------------ send */
 
-static uint32_t next_hop(const struct conf_gateway *gw, uint32_t dst)
-{
-	uint32_t mask = gw->wan_prefixlen ? rte_cpu_to_be_32(~0u << (32 - gw->wan_prefixlen)) : 0;
-
-	if ((dst & mask) == (gw->wan_ip & mask) || gw->wan_gateway == 0)
-		return dst;
-	return gw->wan_gateway;
-}
-
 /* One datagram out through worker 0 (which owns the neighbour table). */
 static void on_send(void *arg, const struct ike_addr *src, const struct ike_addr *dst,
 		    const uint8_t *buf, size_t len)
@@ -240,7 +231,7 @@ static void on_send(void *arg, const struct ike_addr *src, const struct ike_addr
 	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
 	memcpy(&dst_ip, dst->ip, 4);
 	m->hash.usr = WORKER_HANDOFF_CTRL_TX;
-	WORKER_CTRL_NEXT_HOP(m) = next_hop(&g->live->gw, dst_ip);
+	WORKER_CTRL_NEXT_HOP(m) = gateway_next_hop(&g->live->gw, dst_ip);
 	if (rte_ring_mp_enqueue(g->handoff[0], m) != 0) {
 		rte_pktmbuf_free(m);
 		ig->tx_fail++;
@@ -311,7 +302,7 @@ static void child_up(struct ike_gw *ig, int idx, const struct ike_event *ev)
 	/* ESP in UDP goes where IKE floated to (4500, or the NAT's port) */
 	o->dport = rte_cpu_to_be_16(ev->remote.port != IKE_PORT ? ev->remote.port : IKE_NATT);
 	o->mtu = esp_inner_mtu(gw->wan_mtu, c->encap);
-	o->next_hop = next_hop(gw, dst);
+	o->next_hop = gateway_next_hop(gw, dst);
 	__atomic_store_n(&o->seq_limit, o->seq_max, __ATOMIC_RELEASE);
 	runtime_ike_child_up(g, (unsigned)idx, o, in, c->old_spi_in, c->old_spi_out,
 			     c->responder && c->old_spi_out != 0, stdout);

@@ -110,6 +110,12 @@ void worker_inside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 	struct aead_op ops[WORKER_BURST_MAX];
 	struct sa_out *sas[WORKER_BURST_MAX];
 	struct rte_ether_addr macs[WORKER_BURST_MAX];
+	/* The last next hop resolved in this burst: peers usually share the
+	 * WAN gateway, so one neighbour lookup serves the whole burst (the
+	 * WAN table does not change while the burst is processed). */
+	struct rte_ether_addr hop_mac;
+	uint32_t hop_ip = 0;
+	bool hop_known = false;
 	uint16_t n_esp = 0, n_host = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
@@ -177,11 +183,17 @@ void worker_inside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 		}
 		/* Resolve before encrypting: no AEAD pass for a packet that
 		 * cannot leave. */
-		if (unlikely(neigh_lookup(w->neigh, sa->next_hop, &macs[n_esp]) != 0)) {
+		if (likely(hop_known && sa->next_hop == hop_ip)) {
+			macs[n_esp] = hop_mac;
+		} else if (unlikely(neigh_lookup(w->neigh, sa->next_hop, &macs[n_esp]) != 0)) {
 			/* the housekeeping pass asks, rate limited */
 			w->next_housekeeping = 0;
 			worker_drop(w, m, STATS_DROP_NO_NEIGH, peer);
 			continue;
+		} else {
+			hop_ip = sa->next_hop;
+			hop_mac = macs[n_esp];
+			hop_known = true;
 		}
 		uint32_t inner_len = m->pkt_len;
 		int rc = esp_outb_prepare(sa, m, &ops[n_esp]);

@@ -189,6 +189,9 @@ void worker_wan_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 	struct aead_op ops[WORKER_BURST_MAX];
 	struct sa_in *sas[WORKER_BURST_MAX];
 	uint64_t seqs[WORKER_BURST_MAX];
+	/* The owner check's last SPI: a burst is mostly one SA's packets. */
+	const struct sa_in *last_sa = NULL;
+	uint32_t last_spi = 0;
 	uint16_t n_esp = 0, n_host = 0, n_wan = 0, n_k = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
@@ -207,9 +210,13 @@ void worker_wan_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 
 			/* Another worker owns this SA: its replay window is not ours. */
 			if (w->n_workers > 1 && spi != 0) {
-				const struct sa_in *sa = sa_table_lookup(w->sa_in, rte_be_to_cpu_32(spi));
-				if (sa != NULL && w->peer_owner[sa->peer] != w->index) {
-					worker_handoff(w, w->peer_owner[sa->peer], m, WORKER_HANDOFF_WAN);
+				if (spi != last_spi) {
+					last_sa = sa_table_lookup(w->sa_in, rte_be_to_cpu_32(spi));
+					last_spi = spi;
+				}
+				if (last_sa != NULL && w->peer_owner[last_sa->peer] != w->index) {
+					worker_handoff(w, w->peer_owner[last_sa->peer], m,
+						       WORKER_HANDOFF_WAN);
 					break;
 				}
 			}

@@ -930,6 +930,141 @@ static void test_handoff(void **state)
 	rte_ring_free(rings[1]);
 }
 
+/* An outbound SA of side s for a second peer (index 1), to dst through
+ * next_hop, with a route for net/24. */
+static struct sa_out *second_peer(struct side *s, uint32_t spi, const uint8_t *key,
+				  uint32_t dst, uint32_t next_hop, uint32_t net)
+{
+	struct sa_out *so = sa_out_create(AEAD_IMPL_IMB, AEAD_AES128_GCM, spi, key, 20, true);
+	uint8_t net4[4];
+
+	assert_non_null(so);
+	so->seq_limit = UINT64_MAX;
+	so->src_ip = s->so->src_ip;
+	so->dst_ip = dst;
+	so->sport = s->so->sport;
+	so->dport = s->so->dport;
+	so->udp_encap = 1;
+	so->next_hop = next_hop;
+	so->mtu = s->so->mtu;
+	so->peer = 1;
+	memcpy(net4, &net, 4);
+	assert_int_equal(route_add(s->rt, AF_INET, net4, 24, 1), 0);
+	s->w.peers[1].sa_out = so;
+	s->w.n_peers = 2;
+	return so;
+}
+
+static void second_peer_free(struct side *s, struct sa_out *so, uint32_t net)
+{
+	uint8_t net4[4];
+
+	memcpy(net4, &net, 4);
+	assert_int_equal(route_del(s->rt, AF_INET, net4, 24), 0);
+	s->w.peers[1].sa_out = NULL;
+	s->w.n_peers = 1;
+	sa_out_free(so);
+}
+
+/* Bursts that mix two peers: each packet gets its own peer's next hop
+ * (an unresolved one drops only its packets) and its own SA's owner. */
+static void test_mixed_bursts(void **state)
+{
+	const uint32_t hop1 = IP4(198, 18, 0, 3), net_a1 = IP4(198, 19, 2, 0);
+	const uint32_t net_b1 = IP4(198, 19, 4, 0);
+	const struct rte_ether_addr other = { { 0x02, 0, 0, 0, 0, 0x43 } };
+	struct neigh_table *saved = A.w.neigh;
+	struct neigh_table *nt = neigh_create("wa_nb_mix", 16, SOCKET_ID_ANY);
+	struct sa_out *a1, *b1;
+	struct sa_in *si1;
+	struct rte_mbuf *m[3], *esp[3], *out[4];
+	struct rte_ring *rings[2];
+	uint16_t owner[2] = { 1, 0 };
+	struct worker w0, w1;
+
+	(void)state;
+	assert_non_null(nt);
+	a1 = second_peer(&A, 0x3001, key_ab, hop1, hop1, net_a1);
+	A.w.neigh = nt;
+	assert_int_equal(neigh_add_static(nt, IP4(198, 18, 0, 2), &B.w.wan_mac), 0);
+
+	/* peer 1's next hop unknown: its packet alone is dropped */
+	m[0] = host_ipv4(&A, IP4(198, 19, 0, 5), IP4(198, 19, 1, 7), 10, false);
+	m[1] = host_ipv4(&A, IP4(198, 19, 0, 5), IP4(198, 19, 2, 7), 10, false);
+	m[2] = host_ipv4(&A, IP4(198, 19, 0, 5), IP4(198, 19, 1, 8), 10, false);
+	worker_inside_input(&A.w, m, 3);
+	assert_int_equal(A.w.stats->drop[STATS_DROP_NO_NEIGH], 1);
+	assert_int_equal(A.w.stats->peer[1].drop[STATS_DROP_NO_NEIGH], 1);
+	assert_int_equal(take(A.wan_tx, out, 4), 2);
+	for (unsigned i = 0; i < 2; i++) {
+		assert_memory_equal(&rte_pktmbuf_mtod(out[i], struct rte_ether_hdr *)->dst_addr,
+				    &B.w.wan_mac, 6);
+		rte_pktmbuf_free(out[i]);
+	}
+	/* both known: each packet to its own next hop */
+	assert_int_equal(neigh_add_static(nt, hop1, &other), 0);
+	m[0] = host_ipv4(&A, IP4(198, 19, 0, 5), IP4(198, 19, 2, 7), 10, false);
+	m[1] = host_ipv4(&A, IP4(198, 19, 0, 5), IP4(198, 19, 1, 7), 10, false);
+	m[2] = host_ipv4(&A, IP4(198, 19, 0, 5), IP4(198, 19, 2, 8), 10, false);
+	worker_inside_input(&A.w, m, 3);
+	assert_int_equal(take(A.wan_tx, out, 4), 3);
+	assert_memory_equal(&rte_pktmbuf_mtod(out[0], struct rte_ether_hdr *)->dst_addr,
+			    &other, 6);
+	assert_memory_equal(&rte_pktmbuf_mtod(out[1], struct rte_ether_hdr *)->dst_addr,
+			    &B.w.wan_mac, 6);
+	assert_memory_equal(&rte_pktmbuf_mtod(out[2], struct rte_ether_hdr *)->dst_addr,
+			    &other, 6);
+	for (unsigned i = 0; i < 3; i++)
+		rte_pktmbuf_free(out[i]);
+	A.w.neigh = saved;
+	neigh_free(nt);
+
+	/* inbound: A's SAs for peer 0 (worker 1's) and peer 1 (worker 0's)
+	 * interleaved in one burst at worker 0 */
+	si1 = sa_in_create(AEAD_IMPL_IMB, AEAD_AES128_GCM, 0x4001, key_ba, 20, true, 1024);
+	assert_non_null(si1);
+	si1->peer = 1;
+	assert_int_equal(sa_table_add(A.sat, si1), 0);
+	b1 = second_peer(&B, 0x4001, key_ba, IP4(198, 18, 0, 1), IP4(198, 18, 0, 1), net_b1);
+	m[0] = host_ipv4(&B, IP4(198, 19, 1, 7), IP4(198, 19, 0, 5), 10, false);
+	m[1] = host_ipv4(&B, IP4(198, 19, 2, 7), IP4(198, 19, 4, 5), 10, false);
+	m[2] = host_ipv4(&B, IP4(198, 19, 1, 8), IP4(198, 19, 0, 5), 10, false);
+	worker_inside_input(&B.w, m, 3);
+	assert_int_equal(take(B.wan_tx, esp, 3), 3);
+
+	rings[0] = rte_ring_create("ho0_mix", 64, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	rings[1] = rte_ring_create("ho1_mix", 64, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	assert_non_null(rings[0]);
+	assert_non_null(rings[1]);
+	w0 = A.w;
+	w1 = A.w;
+	w0.index = 0;
+	w1.index = 1;
+	w0.n_workers = w1.n_workers = 2;
+	w0.peer_owner = w1.peer_owner = owner;
+	w0.handoff = rings[0];
+	w1.handoff = rings[1];
+	w0.handoffs = w1.handoffs = rings;
+	worker_wan_input(&w0, esp, 3);
+	assert_int_equal(rte_ring_count(rings[1]), 2);
+	assert_int_equal(take(A.in_tx, out, 4), 1);
+	assert_int_equal(A.w.stats->peer[1].rx_pkts, 1);
+	rte_pktmbuf_free(out[0]);
+	assert_int_equal(worker_poll(&w1), 2);
+	assert_int_equal(take(A.in_tx, out, 4), 2);
+	assert_int_equal(A.w.stats->peer[0].rx_pkts, 2);
+	rte_pktmbuf_free(out[0]);
+	rte_pktmbuf_free(out[1]);
+	assert_int_equal(A.w.stats->drop[STATS_DROP_NO_NEIGH], 1); /* only the one above */
+
+	rte_ring_free(rings[0]);
+	rte_ring_free(rings[1]);
+	assert_int_equal(sa_table_del(A.sat, 0x4001), 0);
+	sa_in_free(si1);
+	second_peer_free(&B, b1, net_b1);
+	second_peer_free(&A, a1, net_a1);
+}
+
 /* ------------------------------------------------------------ wan-kernel */
 
 /* A copy of A's worker with its wan-kernel port on. */
@@ -1177,6 +1312,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_garbage, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_seq_exhausted, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_handoff, test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_mixed_bursts, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_ike_paths, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_stage_cycles, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_wan_kernel_classify, test_setup, test_teardown),

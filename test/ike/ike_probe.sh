@@ -29,18 +29,16 @@ FAILS=0
 [ -x "$PROBE" ] || { echo "skip: $PROBE not built"; exit 77; }
 PROBE=$(readlink -f "$PROBE")
 
+# shellcheck source=charon.sh
+. "$(dirname "$0")/charon.sh"
 DIR=$(mktemp -d /tmp/ikeprobe.XXXXXX)
-CPID=
+CHARON_DIR=$DIR CHARON_PID=
 
 ok() { echo "ok - $*"; }
 notok() { echo "not ok - $*"; FAILS=$((FAILS + 1)); }
 
 cleanup() {
-	if [ -n "$CPID" ] && kill -0 "$CPID" 2>/dev/null; then
-		kill -TERM "$CPID"
-		for _ in $(seq 1 30); do kill -0 "$CPID" 2>/dev/null || break; sleep 0.1; done
-		kill -0 "$CPID" 2>/dev/null && kill -KILL "$CPID"
-	fi
+	charon_stop
 	ip netns del $N1 2>/dev/null
 	ip netns del $N2 2>/dev/null
 	rm -rf "$DIR"
@@ -57,34 +55,8 @@ ip -n $N1 link set $V1 up && ip -n $N2 link set $V2 up ||
 	{ echo "not ok - topology"; exit 1; }
 ip -n $N2 addr add 198.19.66.129/32 dev lo
 
-mkdir -p "$DIR/run"
-cat >"$DIR/strongswan.conf" <<EOF
-charon {
-    load_modular = no
-    load = random nonce openssl aes sha1 sha2 hmac gcm chapoly curve25519 kdf pem pkcs1 x509 kernel-libipsec kernel-netlink socket-default vici
-    port = 500
-    port_nat_t = 4500
-    install_routes = yes
-    routing_table = 220
-    routing_table_prio = 220
-    filelog {
-        main {
-            path = $DIR/charon.log
-            append = no
-            flush_line = yes
-            default = 1
-            ike = 2
-            # test-only key log (ephemeral keys of this run) for the KEYMAT check
-            chd = 4
-        }
-    }
-    syslog { daemon { default = -1 } }
-    plugins {
-        vici { socket = unix://$DIR/charon.vici }
-        kernel-netlink { roam_events = no }
-    }
-}
-EOF
+# test-only key log (ephemeral keys of this run) for the KEYMAT check
+charon_conf "$DIR" "chd = 4"
 cat >"$DIR/swanctl.conf" <<EOF
 connections {
     probe {
@@ -118,15 +90,9 @@ secrets {
     }
 }
 EOF
-ip netns exec $N2 sh -c 'mount --bind "$1/run" /run && STRONGSWAN_CONF="$1/strongswan.conf" exec '"$CHARON" _ "$DIR" \
-	>"$DIR/charon.stdout" 2>&1 </dev/null &
-CPID=$!
-sw() { local c=$1; shift; swanctl "$c" --uri "unix://$DIR/charon.vici" "$@"; }
-for _ in $(seq 1 100); do
-	[ -S "$DIR/charon.vici" ] && sw --stats >/dev/null 2>&1 && break
-	sleep 0.1
-done
-sw --load-all --noprompt --file "$DIR/swanctl.conf" >"$DIR/load.log" 2>&1 &&
+sw() { charon_sw "$@"; }
+charon_start $N2 "$DIR/charon.stdout"
+charon_load "$DIR/swanctl.conf" &&
 	ok "charon responder up" || { notok "charon did not start"; cat "$DIR/charon.stdout" "$DIR/load.log" >&2; exit 1; }
 
 for esp in aes128gcm16 aes256gcm16 chacha20poly1305; do

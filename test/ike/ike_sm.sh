@@ -40,8 +40,10 @@ command -v swanctl >/dev/null || { echo "skip: swanctl not installed"; exit 77; 
 [ -x "$PEER" ] || { echo "skip: $PEER not built"; exit 77; }
 PEER=$(readlink -f "$PEER")
 
+# shellcheck source=charon.sh
+. "$(dirname "$0")/charon.sh"
 DIR=$(mktemp -d /tmp/ikesm.XXXXXX)
-CPID= PPID_= WATCHDOG=
+CHARON_DIR=$DIR CHARON_PID= CHARON_SW_TIMEOUT=15 PPID_= WATCHDOG=
 
 ok() { echo "ok - $*"; }
 notok() { echo "not ok - $*"; FAILS=$((FAILS + 1)); }
@@ -58,8 +60,7 @@ cleanup() {
 	kill "$WATCHDOG" 2>/dev/null
 	exec 3>&- 2>/dev/null
 	stop_pid "$PPID_"
-
-	stop_pid "$CPID"
+	charon_stop
 	ip netns del $N1 2>/dev/null
 	ip netns del $N2 2>/dev/null
 	[ -n "${IKE_SM_DEBUG:-}" ] && mkdir -p /tmp/ike_sm_debug && cp "$DIR"/*.err "$DIR"/*.log "$DIR"/*.out /tmp/ike_sm_debug/ 2>/dev/null
@@ -82,34 +83,7 @@ ip -n $N1 link set $V1 up && ip -n $N2 link set $V2 up ||
 	{ echo "not ok - topology"; exit 1; }
 ip -n $N2 addr add 198.19.67.129/32 dev lo
 
-mkdir -p "$DIR/run"
-cat >"$DIR/strongswan.conf" <<EOF
-charon {
-    load_modular = no
-    load = random nonce openssl aes sha1 sha2 hmac gcm chapoly curve25519 kdf pem pkcs1 x509 kernel-libipsec kernel-netlink socket-default vici
-    port = 500
-    port_nat_t = 4500
-    install_routes = yes
-    routing_table = 220
-    routing_table_prio = 220
-    retransmit_timeout = 1
-    retransmit_tries = 3
-    filelog {
-        main {
-            path = $DIR/charon.log
-            append = no
-            flush_line = yes
-            default = 1
-            ike = 2
-        }
-    }
-    syslog { daemon { default = -1 } }
-    plugins {
-        vici { socket = unix://$DIR/charon.vici }
-        kernel-netlink { roam_events = no }
-    }
-}
-EOF
+charon_conf -r 1/3 "$DIR"
 cat >"$DIR/swanctl.conf" <<EOF
 connections {
     sm {
@@ -143,15 +117,9 @@ secrets {
     }
 }
 EOF
-ip netns exec $N2 sh -c 'mount --bind "$1/run" /run && STRONGSWAN_CONF="$1/strongswan.conf" exec '"$CHARON" _ "$DIR" \
-	>"$DIR/charon.stdout" 2>&1 </dev/null &
-CPID=$!
-sw() { local c=$1; shift; timeout 15 swanctl "$c" --uri "unix://$DIR/charon.vici" "$@"; }
-for _ in $(seq 1 100); do
-	[ -S "$DIR/charon.vici" ] && sw --stats >/dev/null 2>&1 && break
-	sleep 0.1
-done
-sw --load-all --noprompt --file "$DIR/swanctl.conf" >"$DIR/load.log" 2>&1 &&
+sw() { charon_sw "$@"; }
+start_charon() { charon_start $N2 "$DIR/charon.stdout" && charon_load "$DIR/swanctl.conf"; }
+start_charon &&
 	ok "charon up" || { notok "charon did not start"; cat "$DIR/charon.stdout" "$DIR/load.log" >&2; exit 1; }
 
 OUT=$DIR/peer.out
@@ -296,20 +264,9 @@ done
 
 # ---- charon dies (SIGKILL, no Delete): DPD notices, we re-initiate to the
 # restarted charon and both agree on the new CHILD_SA
-start_charon() {
-	rm -f "$DIR/charon.vici" "$DIR/run/charon.pid"
-	ip netns exec $N2 sh -c 'mount --bind "$1/run" /run && STRONGSWAN_CONF="$1/strongswan.conf" exec '"$CHARON" _ "$DIR" \
-		>>"$DIR/charon.stdout" 2>&1 </dev/null &
-	CPID=$!
-	for _ in $(seq 1 100); do
-		[ -S "$DIR/charon.vici" ] && sw --stats >/dev/null 2>&1 && break
-		sleep 0.1
-	done
-	sw --load-all --noprompt --file "$DIR/swanctl.conf" >"$DIR/load.log" 2>&1
-}
 IKE_SM_DPD_MS=1000 start_peer aes128gcm16 initiate
 if wait_n '^child_up' 1; then
-	kill -KILL "$CPID"; wait "$CPID" 2>/dev/null; CPID=
+	kill -KILL "$CHARON_PID"; wait "$CHARON_PID" 2>/dev/null; CHARON_PID=
 	for _ in $(seq 1 15); do wait_n '^ike_down' 1 && break; done
 	if grep -q '^ike_down' "$OUT"; then
 		ok "charon killed: DPD declared it dead"
@@ -332,7 +289,7 @@ stop_peer
 # ---- PFS in CHILD_SA rekeys: charon with a group per ESP proposal
 sed 's/esp_proposals = .*/esp_proposals = aes128gcm16-x25519-noesn, aes256gcm16-ecp256-noesn/' \
 	"$DIR/swanctl.conf" >"$DIR/swanctl-pfs.conf"
-sw --load-all --noprompt --file "$DIR/swanctl-pfs.conf" >"$DIR/load.log" 2>&1 ||
+charon_load "$DIR/swanctl-pfs.conf" ||
 	notok "pfs: charon did not load the PFS config"
 # the Nth child_up names PFS group G (0: none)
 has_dh() { grep '^child_up' "$OUT" | sed -n "${1}p" | grep -q " dh=$2\$"; }

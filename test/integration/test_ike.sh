@@ -89,57 +89,23 @@ ping_lost() {
 }
 
 # ---------------------------------------------------------------- strongSwan
-SW=$T/sw
-mkdir -p "$SW/run"
-cat > "$SW/strongswan.conf" <<EOF
-charon {
-    # kernel-libipsec before kernel-netlink: the first to register the
-    # kernel-ipsec interface wins (userspace ESP, a TUN device ipsec0)
-    load_modular = no
-    load = random nonce openssl aes sha1 sha2 hmac gcm chapoly curve25519 kdf pem pkcs1 x509 kernel-libipsec kernel-netlink socket-default vici
-    port = 500
-    port_nat_t = 4500
-    install_routes = yes
-    routing_table = 220
-    routing_table_prio = 220
-    retransmit_timeout = 1
-    retransmit_tries = 3
-    filelog {
-        main {
-            path = $SW/charon.log
-            append = yes
-            flush_line = yes
-            time_format = %H:%M:%S
-            default = 1
-            ike = 2
-            cfg = 2
-        }
-    }
-    syslog { daemon { default = -1 } }
-    plugins {
-        vici { socket = unix://$SW/charon.vici }
-        kernel-netlink { roam_events = no }
-    }
-}
-EOF
-sw() { local c=$1; shift; timeout 20 swanctl "$c" --uri "unix://$SW/charon.vici" "$@"; }
+# shellcheck source=../ike/charon.sh
+. "$IT_DIR/../ike/charon.sh"
+SW=$T/sw CHARON_DIR=$T/sw CHARON_SW_TIMEOUT=20
+charon_conf -a -r 1/3 "$SW" "cfg = 2"
+sw() { charon_sw "$@"; }
 SW_PID="" SW_RUNS=0
 # sw_start: charon in NS_S with its own /run (its pid file path is fixed)
 sw_start() {
-	local i
 	SW_RUNS=$((SW_RUNS + 1))
 	rm -f "$SW/charon.vici" "$SW/run/charon.pid"
-	pv_bg "$NS_S" "$SW/charon-$SW_RUNS.stdout" sh -c \
-		'mount --bind "$1/run" /run && STRONGSWAN_CONF="$1/strongswan.conf" exec "$2"' _ "$SW" "$CHARON"
+	charon_argv
+	pv_bg "$NS_S" "$SW/charon-$SW_RUNS.stdout" "${CHARON_ARGV[@]}"
 	SW_PID=$PV_LAST_PID
-	for ((i = 0; i < 100; i++)); do
-		[ -S "$SW/charon.vici" ] && sw --stats > /dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
+	charon_wait
 }
 # sw_load FILE: charon's connections and secrets become FILE's
-sw_load() { sw --load-all --noprompt --file "$1" > "$SW/load.log" 2>&1; }
+sw_load() { charon_load "$1"; }
 # sw_conf IKE ESP > file: the connection "pmdvpn" (child "net") for one run,
 # with the identities and PSK of the generated pmdvpn configs
 sw_conf() {

@@ -108,3 +108,46 @@ charon_stop() {
 charon_load() {
 	charon_sw --load-all --noprompt --file "$1" > "$CHARON_DIR/load.log" 2>&1
 }
+
+# charon_psk_conn NAME ADDRS IDS PROPOSALS TS PSK: a swanctl.conf (stdout)
+# with the one connection NAME of a responder-side test peer: ADDRS, IDS
+# and TS are "LOCAL REMOTE" pairs (addresses, identities, traffic
+# selectors), IKE PROPOSALS, PSK authentication both ways; child "net" in
+# tunnel mode, ESP in UDP, any of the three AEADs without ESN.
+charon_psk_conn() {
+	local name=$1 psk=$6
+	local la=${2% *} ra=${2#* } li=${3% *} ri=${3#* } lt=${5% *} rt=${5#* }
+	cat <<EOC
+connections {
+    $name {
+        version = 2
+        local_addrs = $la
+        remote_addrs = $ra
+        encap = yes
+        mobike = no
+        fragmentation = no
+        dpd_delay = 0
+        proposals = $4
+        local { auth = psk
+                id = $li }
+        remote { auth = psk
+                 id = $ri }
+        children {
+            net {
+                mode = tunnel
+                local_ts = $lt
+                remote_ts = $rt
+                esp_proposals = aes128gcm16-aes256gcm16-chacha20poly1305-noesn
+            }
+        }
+    }
+}
+secrets {
+    ike-$name {
+        id-1 = $ri
+        id-2 = $li
+        secret = "$psk"
+    }
+}
+EOC
+}

@@ -57,39 +57,9 @@ ip -n $N2 addr add 198.19.66.129/32 dev lo
 
 # test-only key log (ephemeral keys of this run) for the KEYMAT check
 charon_conf "$DIR" "chd = 4"
-cat >"$DIR/swanctl.conf" <<EOF
-connections {
-    probe {
-        version = 2
-        local_addrs = $O2
-        remote_addrs = $O1
-        encap = yes
-        mobike = no
-        fragmentation = no
-        dpd_delay = 0
-        proposals = aes128gcm16-aes256gcm16-chacha20poly1305-prfsha256-prfsha384-prfsha512-x25519-ecp256
-        local { auth = psk
-                id = $O2 }
-        remote { auth = psk
-                 id = $O1 }
-        children {
-            net {
-                mode = tunnel
-                local_ts = ${S2%-*}/25
-                remote_ts = ${S1%-*}/25
-                esp_proposals = aes128gcm16-aes256gcm16-chacha20poly1305-noesn
-            }
-        }
-    }
-}
-secrets {
-    ike-probe {
-        id-1 = $O1
-        id-2 = $O2
-        secret = "$PSK"
-    }
-}
-EOF
+charon_psk_conn probe "$O2 $O1" "$O2 $O1" \
+	aes128gcm16-aes256gcm16-chacha20poly1305-prfsha256-prfsha384-prfsha512-x25519-ecp256 \
+	"${S2%-*}/25 ${S1%-*}/25" "$PSK" >"$DIR/swanctl.conf"
 sw() { charon_sw "$@"; }
 charon_start $N2 "$DIR/charon.stdout"
 charon_load "$DIR/swanctl.conf" &&

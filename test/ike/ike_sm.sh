@@ -84,39 +84,8 @@ ip -n $N1 link set $V1 up && ip -n $N2 link set $V2 up ||
 ip -n $N2 addr add 198.19.67.129/32 dev lo
 
 charon_conf -r 1/3 "$DIR"
-cat >"$DIR/swanctl.conf" <<EOF
-connections {
-    sm {
-        version = 2
-        local_addrs = $O2
-        remote_addrs = $O1
-        encap = yes
-        mobike = no
-        fragmentation = no
-        dpd_delay = 0
-        proposals = aes256gcm16-aes128gcm16-prfsha256-prfsha384-x25519-ecp256-modp2048
-        local { auth = psk
-                id = $ID2 }
-        remote { auth = psk
-                 id = $ID1 }
-        children {
-            net {
-                mode = tunnel
-                local_ts = $S2
-                remote_ts = $S1
-                esp_proposals = aes128gcm16-aes256gcm16-chacha20poly1305-noesn
-            }
-        }
-    }
-}
-secrets {
-    ike-sm {
-        id-1 = $ID1
-        id-2 = $ID2
-        secret = "$PSK"
-    }
-}
-EOF
+charon_psk_conn sm "$O2 $O1" "$ID2 $ID1" aes256gcm16-aes128gcm16-prfsha256-prfsha384-x25519-ecp256-modp2048 \
+	"$S2 $S1" "$PSK" >"$DIR/swanctl.conf"
 sw() { charon_sw "$@"; }
 start_charon() { charon_start $N2 "$DIR/charon.stdout" && charon_load "$DIR/swanctl.conf"; }
 start_charon &&

@@ -24,41 +24,18 @@ BENCH_S_DST=198.18.10.4-198.18.10.5
 
 bench__scale_conf() {   # CIPHER DIR
 	local c=$1 d=$2 ka kb
-	ka=$(pv_randhex "$(bench__key_bytes "$c")")
-	kb=$(pv_randhex "$(bench__key_bytes "$c")")
+	ka=$(pv_randhex "$(pv_key_bytes "$c")")
+	kb=$(pv_randhex "$(pv_key_bytes "$c")")
 	umask 077
-	cat > "$d/gw.conf" <<-EOF
-	# pmdvpn-bench part 5: two loopback peers, one per worker when there are two
-	[gateway]
-	wan = net_memif0,role=server,id=0,socket=$d/wan.sock,socket-abstract=no,mac=$BENCH_W_GW_WAN_MAC
-	wan-address = $BENCH_W_GW_WAN_IP/24
-	inside = net_memif1,role=server,id=0,socket=$d/in.sock,socket-abstract=no,mac=$BENCH_W_GW_IN_MAC
-	inside-address = $BENCH_W_GW_IN_IP/24
-	neighbour = 198.18.10.4 $BENCH_W_GEN_MAC
-	neighbour = 198.18.10.5 $BENCH_W_GEN_MAC
-	neighbour = 198.18.20.2 $BENCH_W_REFL_MAC
-	neighbour = 198.18.20.3 $BENCH_W_REFL_MAC
-	state-file = $d/seq.state
-	crypto = ipsec-mb
-
-	[peer a]
-	endpoint = 198.18.20.2:4500
-	subnets = 198.18.10.2/32, 198.18.10.4/32
-	cipher = $c
-	spi-out = 0x5151
-	key-out = $ka
-	spi-in = 0x5151
-	key-in = $ka
-
-	[peer b]
-	endpoint = 198.18.20.3:4500
-	subnets = 198.18.10.3/32, 198.18.10.5/32
-	cipher = $c
-	spi-out = 0x5252
-	key-out = $kb
-	spi-in = 0x5252
-	key-in = $kb
-	EOF
+	{
+		echo "# pmdvpn-bench part 5: two loopback peers, one per worker when there are two"
+		bench__memif_gateway "$d" "198.18.10.4 $BENCH_W_GEN_MAC" "198.18.10.5 $BENCH_W_GEN_MAC" \
+			"198.18.20.2 $BENCH_W_REFL_MAC" "198.18.20.3 $BENCH_W_REFL_MAC"
+		echo
+		pv_loop_peer a 198.18.20.2:4500 "198.18.10.2/32, 198.18.10.4/32" "$c" 0x5151 "$ka"
+		echo
+		pv_loop_peer b 198.18.20.3:4500 "198.18.10.3/32, 198.18.10.5/32" "$c" 0x5252 "$kb"
+	} > "$d/gw.conf"
 	umask 022
 }
 

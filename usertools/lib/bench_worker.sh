@@ -32,55 +32,40 @@ BENCH_W_RP_DST_IP=198.18.10.5
 BENCH_W_REFL2_IP=198.18.20.3   # the replay peer's endpoint (the same reflector)
 BENCH_W_REPLAY=${BENCH_W_REPLAY:-4096}
 
-bench__key_bytes() {
-	case $1 in
-	aes-128-gcm) echo 20 ;;
-	*) echo 36 ;;
-	esac
-}
-
-# bench__worker_conf CIPHER DIR: the gateway config (both ports are memif
-# servers with their control socket in DIR, so nothing outside DIR is used).
-bench__worker_conf() {
-	local c=$1 d=$2 key key2
-	key=$(pv_randhex "$(bench__key_bytes "$c")")
-	key2=$(pv_randhex "$(bench__key_bytes "$c")")
-	umask 077
-	cat > "$d/gw.conf" <<-EOF
-	# pmdvpn-bench part 2: one gateway, inside = LAN port to pmdvpn-perf,
-	# WAN = memif to pmdvpn-perf's reflector; a loopback peer.
+# bench__memif_gateway DIR NEIGHBOUR...: the [gateway] section of the bench
+# configs: both ports are memif servers with their control socket in DIR
+# (so nothing outside DIR is used); each NEIGHBOUR is "IP MAC".
+bench__memif_gateway() {
+	local d=$1 n; shift
+	cat <<-EOF
 	[gateway]
 	wan = net_memif0,role=server,id=0,socket=$d/wan.sock,socket-abstract=no,mac=$BENCH_W_GW_WAN_MAC
 	wan-address = $BENCH_W_GW_WAN_IP/24
 	inside = net_memif1,role=server,id=0,socket=$d/in.sock,socket-abstract=no,mac=$BENCH_W_GW_IN_MAC
 	inside-address = $BENCH_W_GW_IN_IP/24
-	neighbour = $BENCH_W_GEN_IP $BENCH_W_GEN_MAC
-	neighbour = $BENCH_W_DST_IP $BENCH_W_GEN_MAC
-	neighbour = $BENCH_W_REFL_IP $BENCH_W_REFL_MAC
-	neighbour = $BENCH_W_RP_DST_IP $BENCH_W_GEN_MAC
-	neighbour = $BENCH_W_REFL2_IP $BENCH_W_REFL_MAC
-	state-file = $d/seq.state
-	crypto = ipsec-mb
-
-	[peer loop]
-	endpoint = $BENCH_W_REFL_IP:4500
-	subnets = $BENCH_W_GEN_IP/31
-	cipher = $c
-	spi-out = 0x4242
-	key-out = $key
-	spi-in = 0x4242
-	key-in = $key
-
-	[peer replay]
-	endpoint = $BENCH_W_REFL2_IP:4500
-	subnets = $BENCH_W_RP_SRC_IP/31
-	cipher = $c
-	spi-out = 0x4343
-	key-out = $key2
-	spi-in = 0x4343
-	key-in = $key2
-	replay-window = 0
 	EOF
+	for n in "$@"; do echo "neighbour = $n"; done
+	printf 'state-file = %s\ncrypto = ipsec-mb\n' "$d/seq.state"
+}
+
+# bench__worker_conf CIPHER DIR: the gateway config in DIR.
+bench__worker_conf() {
+	local c=$1 d=$2 key key2
+	key=$(pv_randhex "$(pv_key_bytes "$c")")
+	key2=$(pv_randhex "$(pv_key_bytes "$c")")
+	umask 077
+	{
+		echo "# pmdvpn-bench part 2: one gateway, inside = LAN port to pmdvpn-perf,"
+		echo "# WAN = memif to pmdvpn-perf's reflector; a loopback peer."
+		bench__memif_gateway "$d" "$BENCH_W_GEN_IP $BENCH_W_GEN_MAC" \
+			"$BENCH_W_DST_IP $BENCH_W_GEN_MAC" "$BENCH_W_REFL_IP $BENCH_W_REFL_MAC" \
+			"$BENCH_W_RP_DST_IP $BENCH_W_GEN_MAC" "$BENCH_W_REFL2_IP $BENCH_W_REFL_MAC"
+		echo
+		pv_loop_peer loop "$BENCH_W_REFL_IP:4500" "$BENCH_W_GEN_IP/31" "$c" 0x4242 "$key"
+		echo
+		pv_loop_peer replay "$BENCH_W_REFL2_IP:4500" "$BENCH_W_RP_SRC_IP/31" "$c" 0x4343 "$key2" \
+			"replay-window = 0"
+	} > "$d/gw.conf"
 	umask 022
 }
 

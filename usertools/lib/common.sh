@@ -265,6 +265,25 @@ pv_randhex() {
 	od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'
 }
 
+# pv_key_bytes CIPHER: the bytes of a config's key (key and 4-byte salt)
+pv_key_bytes() {
+	case $1 in
+	aes-128-gcm) echo 20 ;;
+	*) echo 36 ;;
+	esac
+}
+
+# pv_loop_peer NAME ENDPOINT SUBNETS CIPHER SPI KEY [LINE...]: the config
+# section of a loopback peer (one SPI and key both ways, so the ESP that a
+# reflector sends back is for the same SA); each LINE is one more setting,
+# e.g. "replay-window = 0".
+pv_loop_peer() {
+	printf '[peer %s]\nendpoint = %s\nsubnets = %s\ncipher = %s\n' "$1" "$2" "$3" "$4"
+	printf 'spi-out = %s\nkey-out = %s\nspi-in = %s\nkey-in = %s\n' "$5" "$6" "$5" "$6"
+	shift 6
+	[ $# -eq 0 ] || printf '%s\n' "$@"
+}
+
 # pv_cleanup: stops every process, deletes every namespace, runtime dir and
 # temporary directory this script created. Safe to call twice.
 pv_cleanup() {

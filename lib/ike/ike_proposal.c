@@ -61,6 +61,20 @@ static uint16_t wire_keylen(uint16_t encr, uint16_t keylen)
 	return encr == IKE_ENCR_CHACHA20_POLY1305 ? 0 : keylen;
 }
 
+/* Proposal num for the IKE SA: suite s's cipher, PRF and group (in p, zeroed). */
+static void ike_suite_put(struct ike_proposal *p, uint8_t num, const uint8_t *spi,
+			  uint8_t spi_size, const struct ike_suite *s)
+{
+	p->num = num;
+	p->proto = IKE_PROTO_IKE;
+	p->spi_size = spi_size;
+	if (spi_size)
+		memcpy(p->spi, spi, spi_size);
+	xf_add(p, IKE_XF_ENCR, s->encr, wire_keylen(s->encr, s->encr_keylen));
+	xf_add(p, IKE_XF_PRF, s->prf, 0);
+	xf_add(p, IKE_XF_DH, s->dh, 0);
+}
+
 void prop_ike_offer(const struct ike_peer_cfg *c, struct ike_sa_pl *sa,
 		    const uint8_t *spi, uint8_t spi_size, uint16_t first_dh)
 {
@@ -74,14 +88,7 @@ void prop_ike_offer(const struct ike_peer_cfg *c, struct ike_sa_pl *sa,
 		/* after INVALID_KE_PAYLOAD only proposals with that group */
 		if (first_dh && s->dh != first_dh)
 			continue;
-		p->num = ++sa->n_props;
-		p->proto = IKE_PROTO_IKE;
-		p->spi_size = spi_size;
-		if (spi_size)
-			memcpy(p->spi, spi, spi_size);
-		xf_add(p, IKE_XF_ENCR, s->encr, wire_keylen(s->encr, s->encr_keylen));
-		xf_add(p, IKE_XF_PRF, s->prf, 0);
-		xf_add(p, IKE_XF_DH, s->dh, 0);
+		ike_suite_put(p, ++sa->n_props, spi, spi_size, s);
 	}
 }
 
@@ -143,14 +150,7 @@ void prop_ike_chosen(const struct ike_suite *s, struct ike_sa_pl *sa,
 
 	memset(sa, 0, sizeof(*sa));
 	sa->n_props = 1;
-	p->num = num;
-	p->proto = IKE_PROTO_IKE;
-	p->spi_size = spi_size;
-	if (spi_size)
-		memcpy(p->spi, spi, spi_size);
-	xf_add(p, IKE_XF_ENCR, s->encr, wire_keylen(s->encr, s->encr_keylen));
-	xf_add(p, IKE_XF_PRF, s->prf, 0);
-	xf_add(p, IKE_XF_DH, s->dh, 0);
+	ike_suite_put(p, num, spi, spi_size, s);
 }
 
 static void put_spi(uint8_t *p, uint32_t spi)

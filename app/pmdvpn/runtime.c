@@ -176,6 +176,17 @@ static int free_index(const struct rt_next *n)
 	return -1;
 }
 
+/* A new peer p at the free index idx of the change, with no SAs yet. */
+static void place_peer(struct rt_next *n, unsigned idx, const struct conf_peer *p)
+{
+	n->conf->peers[idx] = *p;
+	if (idx >= n->conf->n_peers)
+		n->conf->n_peers = idx + 1;
+	n->out[idx] = NULL;
+	n->in[idx] = NULL;
+	n->old_in[idx] = NULL;
+}
+
 static void set_n_peers(struct conf *c)
 {
 	while (c->n_peers > 0 && c->peers[c->n_peers - 1].name[0] == '\0')
@@ -440,12 +451,7 @@ int runtime_peer_add(struct gateway *g, const char *name, const char *kv, FILE *
 		next_abort(g, n);
 		goto fail;
 	}
-	n->conf->peers[idx] = *p;
-	if ((unsigned)idx >= n->conf->n_peers)
-		n->conf->n_peers = (unsigned)idx + 1;
-	n->out[idx] = NULL;
-	n->in[idx] = NULL;
-	n->old_in[idx] = NULL;
+	place_peer(n, (unsigned)idx, p);
 	if (renew_sas(g, n, (unsigned)idx, CONF_DIFF_OUT | CONF_DIFF_IN | CONF_DIFF_SUBNETS, f)) {
 		next_abort(g, n);
 		goto fail;
@@ -673,12 +679,7 @@ int runtime_reload(struct gateway *g, FILE *f)
 				fprintf(f, "reload refused: no free peer index\n");
 				goto fail;
 			}
-			n->conf->peers[idx] = *np;
-			if ((unsigned)idx >= n->conf->n_peers)
-				n->conf->n_peers = (unsigned)idx + 1;
-			n->out[idx] = NULL;
-			n->in[idx] = NULL;
-			n->old_in[idx] = NULL;
+			place_peer(n, (unsigned)idx, np);
 			diff = CONF_DIFF_OUT | CONF_DIFF_IN | CONF_DIFF_SUBNETS;
 			added++;
 		}
